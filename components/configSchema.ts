@@ -1,0 +1,135 @@
+import { z } from "zod";
+
+/**
+ * The shape of the stack config (namespace `talos-proxmox`), with the defaults applied in code
+ * so that `pulumi up` and the tests behave the same. Cross-field rules (duplicates, VIP, quorum)
+ * live in `config.ts`.
+ */
+
+export const DEFAULT_TALOS_VERSION = "v1.13.9";
+export const DEFAULT_NGINX_IMAGE = "nginx:1.28.0";
+export const GUEST_AGENT_EXTENSION = "siderolabs/qemu-guest-agent";
+/** Kernel argument the network config depends on: it names the NIC `eth0`. */
+export const REQUIRED_KERNEL_ARGS = ["net.ifnames=0"];
+export const CPU_TYPES = ["host", "x86-64-v2", "x86-64-v2-AES", "x86-64-v3", "x86-64-v4"] as const;
+export const CNI_NAMES = ["flannel", "custom", "none"] as const;
+
+/** How a rejected value is shown in a message. */
+export function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "an object";
+  if (typeof value === "string") return JSON.stringify(value);
+  return `${typeof value} ${String(value)}`;
+}
+
+/** Zod error option: "must be <what>, got <value>" (or "is required" when missing). */
+function must(what: string) {
+  return {
+    error: (issue: { input?: unknown }) =>
+      issue.input === undefined ? `is required: ${what}` : `must be ${what}, got ${describe(issue.input)}`,
+  };
+}
+
+// Pulumi hands scalar config values to the program as strings ("8", "true"); YAML inside
+// structured values keeps its own types. Accept both spellings of whole numbers and booleans.
+const toInt = (v: unknown) => (typeof v === "string" && /^\s*[-+]?\d+\s*$/.test(v) ? Number(v) : v);
+const toBool = (v: unknown) =>
+  typeof v === "string" && /^(true|false)$/i.test(v.trim()) ? v.trim().toLowerCase() === "true" : v;
+
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const dnsLabel = (example: string) => {
+  const what = `a DNS label (lowercase letters, digits and '-', at most 63 characters), e.g. ${example}`;
+  return z.string(must(what)).regex(DNS_LABEL, must(what));
+};
+
+const positiveInt = (what: string) =>
+  z.preprocess(toInt, z.number(must(what)).int(must(what)).positive(must(what)));
+
+const intRange = (min: number, max: number, what: string) => {
+  const text = `${what} from ${min} to ${max}`;
+  return z.preprocess(toInt, z.number(must(text)).int(must(text)).min(min, must(text)).max(max, must(text)));
+};
+
+const bool = (what: string) => z.preprocess(toBool, z.boolean(must(`true or false (${what})`)));
+
+const semver = (what: string, example: string) =>
+  z.string(must(`${what} of the form ${example}`)).regex(/^v\d+\.\d+\.\d+$/, must(`${what} of the form ${example}`));
+
+const nonEmpty = (what: string) => z.string(must(what)).trim().min(1, must(what));
+
+const stringList = (what: string) => z.array(nonEmpty(what), must(`a list of ${what}`));
+
+/** Proxmox VM IDs run from 100 to 999999999. */
+export const VM_ID_MIN = 100;
+export const VM_ID_MAX = 999_999_999;
+
+export const NODE_KEYS = ["name", "ip", "role", "host", "vmId", "mac", "cores", "memory", "diskSize"] as const;
+
+export const nodeSchema = z.strictObject({
+  name: dnsLabel("talos-cp-1"),
+  ip: z.string(must("an IPv4 address such as 10.0.10.11")),
+  role: z.enum(["controlplane", "worker"], must("controlplane or worker")),
+  host: dnsLabel("pve").optional(),
+  vmId: intRange(VM_ID_MIN, VM_ID_MAX, "a Proxmox VM ID").optional(),
+  mac: z.string(must("a MAC address such as 02:AB:CD:EF:01:23")).optional(),
+  cores: positiveInt("a whole number of CPU cores above 0").optional(),
+  memory: positiveInt("memory in MiB, a whole number above 0").optional(),
+  diskSize: positiveInt("disk size in GiB, a whole number above 0").optional(),
+});
+
+export type RawNode = z.infer<typeof nodeSchema>;
+
+/** Every top-level key but `nodes`, which is validated node by node. */
+export const settingsSchema = z.strictObject({
+  clusterName: dnsLabel("demo-cluster"),
+  talosVersion: semver("a Talos version", "v1.13.9").default(DEFAULT_TALOS_VERSION),
+  kubernetesVersion: z
+    .string(must("a Kubernetes version of the form 1.34.1"))
+    .regex(/^v?\d+\.\d+\.\d+$/, must("a Kubernetes version of the form 1.34.1"))
+    .optional(),
+  vip: z.string(must("an IPv4 address such as 10.0.10.10")).optional(),
+  nodes: z.unknown(),
+  proxmoxNode: dnsLabel("pve").default("pve"),
+  isoDatastore: nonEmpty("a Proxmox datastore name that holds ISO images, e.g. local").default("local"),
+  diskDatastore: nonEmpty("a Proxmox datastore name for VM disks, e.g. local-lvm").default("local-lvm"),
+  bridge: nonEmpty("a Proxmox bridge name, e.g. vmbr0").default("vmbr0"),
+  vlanId: intRange(1, 4094, "a VLAN ID").optional(),
+  cpuType: z.enum(CPU_TYPES, must(`one of ${CPU_TYPES.join(", ")} (Talos needs x86-64-v2)`)).default("host"),
+  cores: positiveInt("a whole number of CPU cores above 0").default(4),
+  memory: positiveInt("memory in MiB, a whole number above 0").default(8192),
+  diskSize: positiveInt("disk size in GiB, a whole number above 0").default(32),
+  vmIdBase: intRange(VM_ID_MIN, VM_ID_MAX, "a Proxmox VM ID").optional(),
+  kernelArgs: stringList("kernel arguments such as console=ttyS0").default([]),
+  extensions: stringList("Talos system extensions such as siderolabs/qemu-guest-agent").default([
+    GUEST_AGENT_EXTENSION,
+  ]),
+  allowSchedulingOnControlPlanes: bool("let workloads run on control planes").default(true),
+  cni: z.enum(CNI_NAMES, must(CNI_NAMES.join(", "))).default("flannel"),
+  cniUrls: z
+    .array(
+      z.string(must("an https:// manifest URL")).regex(/^https:\/\/\S+$/, must("an https:// manifest URL")),
+      must("a list of https:// manifest URLs"),
+    )
+    .default([]),
+  healthTimeout: z
+    .string(must("a Go duration such as 10m or 1h30m"))
+    .regex(/^(\d+(h|m|s))+$/, must("a Go duration such as 10m or 1h30m"))
+    .default("10m"),
+  workloadEnabled: bool("deploy the sample NGINX app").default(true),
+  nginxReplicas: positiveInt("a whole number of replicas above 0").default(2),
+  nginxImage: z
+    .string(must("an image reference with a tag or digest, e.g. nginx:1.28.0"))
+    .regex(/^[^\s:@]+(:[\w][\w.-]*)?(@sha256:[0-9a-f]{64})?$/, must("an image reference, e.g. nginx:1.28.0"))
+    .refine((ref) => /[:@][^/]*$/.test(ref), must("an image reference pinned to a tag or digest, e.g. nginx:1.28.0"))
+    .default(DEFAULT_NGINX_IMAGE),
+  nginxNodePort: intRange(30000, 32767, "a NodePort").optional(),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+/** Keys whose config value is structured (Pulumi passes them as JSON text). */
+export const STRUCTURED_KEYS = ["nodes", "kernelArgs", "extensions", "cniUrls"];
+
+export const TOP_LEVEL_KEYS = Object.keys(settingsSchema.shape);

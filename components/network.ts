@@ -1,0 +1,33 @@
+import { createHash } from "node:crypto";
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const MAC = /^[0-9A-F]{2}(:[0-9A-F]{2}){5}$/i;
+
+/** A dotted-quad IPv4 address usable by a host: not 0/8, loopback, multicast or reserved. */
+export function isHostIPv4(value: string): boolean {
+  if (!IPV4.test(value)) return false;
+  const first = Number(value.split(".")[0]);
+  return first !== 0 && first !== 127 && first < 224;
+}
+
+/** `AA:BB:CC:DD:EE:FF`, any case. */
+export function isMacAddress(value: string): boolean {
+  return MAC.test(value);
+}
+
+/** The I/G bit of the first octet: set means a group (multicast) address, which a NIC can't own. */
+export function isMulticastMac(mac: string): boolean {
+  return (parseInt(mac.slice(0, 2), 16) & 0x01) === 1;
+}
+
+/**
+ * A MAC derived from cluster and node name: stable across destroy and redeploy, so DHCP
+ * reservations keep handing out the same address. Locally administered (bit 1 set) and
+ * unicast (bit 0 clear), so it can't clash with a vendor-assigned address.
+ */
+export function deriveMac(clusterName: string, nodeName: string): string {
+  const digest = createHash("sha256").update(`${clusterName}/${nodeName}`).digest();
+  const octets = [...digest.subarray(0, 6)];
+  octets[0] = (octets[0] & 0xfc) | 0x02;
+  return octets.map((b) => b.toString(16).padStart(2, "0").toUpperCase()).join(":");
+}

@@ -1,0 +1,58 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as YAML from "yaml";
+import { ClusterSpec, NodeSpec, Role } from "./config";
+
+/** Folder of the static patches, one intent per file. */
+export const PATCH_DIR = path.join(__dirname, "..", "patches");
+
+/** A static patch from `patches/<name>.yaml`, checked to be a single YAML mapping. */
+export function staticPatch(name: string): string {
+  const text = fs.readFileSync(path.join(PATCH_DIR, `${name}.yaml`), "utf8");
+  const doc = YAML.parse(text) as unknown;
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+    throw new Error(`patches/${name}.yaml must hold one YAML mapping`);
+  }
+  return YAML.stringify(doc);
+}
+
+/**
+ * Patches shared by every node of a role: the static intents picked by config.
+ * Order matters only for readability; the intents touch disjoint fields.
+ */
+export function rolePatches(spec: ClusterSpec, role: Role): string[] {
+  const patches = [staticPatch("kubelet-serving-cert-rotation"), cniPatch(spec)];
+  if (role === "controlplane") {
+    patches.push(staticPatch("kubelet-serving-cert-approver"));
+    if (spec.talos.allowSchedulingOnControlPlanes) patches.push(staticPatch("allow-scheduling-on-control-planes"));
+  }
+  return patches;
+}
+
+function cniPatch(spec: ClusterSpec): string {
+  const cni = spec.talos.cni;
+  if (cni.name === "custom") {
+    return YAML.stringify({ cluster: { network: { cni: { name: "custom", urls: cni.urls } } } });
+  }
+  return staticPatch(`cni-${cni.name}`);
+}
+
+/**
+ * Patches rendered per node from the spec (Talos 1.13 contract: network settings as their own
+ * documents, no `.machine.network`, kernel args in the image schematic, not in `machine.install`).
+ */
+export function nodePatches(spec: ClusterSpec, node: NodeSpec, installerImage: string): string[] {
+  const link = spec.talos.link;
+  const patches = [
+    // The factory installer of the same schematic keeps kernel args and extensions after install.
+    YAML.stringify({ machine: { install: { disk: spec.talos.installDisk, image: installerImage } } }),
+    // `auto: off` replaces the generated `auto: stable`; the two can't be set together with a name.
+    YAML.stringify({ apiVersion: "v1alpha1", kind: "HostnameConfig", auto: "off", hostname: node.name }),
+    // The node keeps the address its DHCP reservation gives the fixed MAC.
+    YAML.stringify({ apiVersion: "v1alpha1", kind: "DHCPv4Config", name: link }),
+  ];
+  if (node.role === "controlplane" && spec.vip !== undefined) {
+    patches.push(YAML.stringify({ apiVersion: "v1alpha1", kind: "Layer2VIPConfig", name: spec.vip, link }));
+  }
+  return patches;
+}

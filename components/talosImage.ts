@@ -1,0 +1,94 @@
+import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import * as talos from "../sdk/talos";
+
+export interface TalosImageArgs {
+  /** Names the ISO files, so two clusters on one Proxmox host never share (or delete) one. */
+  clusterName: string;
+  /** Talos version of the ISO and installer, e.g. `v1.13.9`. */
+  talosVersion: string;
+  /** Kernel arguments baked into the schematic, e.g. `net.ifnames=0`. */
+  kernelArgs: string[];
+  /** Official system extensions, e.g. `siderolabs/qemu-guest-agent`. */
+  extensions: string[];
+  /** Proxmox nodes that run a VM: the ISO is downloaded once to each. */
+  hosts: string[];
+  /** Datastore for the ISO files (content type `iso`), e.g. `local`. */
+  isoDatastore: string;
+}
+
+/** Schematic YAML for the Image Factory. Pure. */
+export function renderSchematic(kernelArgs: string[], extensions: string[]): string {
+  return YAML.stringify({
+    customization: {
+      extraKernelArgs: kernelArgs,
+      systemExtensions: { officialExtensions: extensions },
+    },
+  });
+}
+
+/** ISO file name on Proxmox: cluster, version and schematic, so versions never collide. Pure. */
+export function isoFileName(clusterName: string, talosVersion: string, schematicId: string): string {
+  return `talos-${clusterName}-${talosVersion}-${schematicId.slice(0, 12)}-metal-amd64.iso`;
+}
+
+/**
+ * The Talos boot image: an Image Factory schematic (kernel args, extensions), its URLs for the
+ * version (metal, amd64), and the ISO downloaded onto every Proxmox host that runs a node.
+ */
+export class TalosImage extends pulumi.ComponentResource {
+  public readonly schematicId: pulumi.Output<string>;
+  /** Image Factory ISO URL. */
+  public readonly isoUrl: pulumi.Output<string>;
+  /** Factory installer for `machine.install.image` (keeps kernel args and extensions installed). */
+  public readonly installerImage: pulumi.Output<string>;
+  /** Proxmox volume ID of the ISO per host (`local:iso/<file>`), for a VM's cdrom. */
+  public readonly isoFileIds: Record<string, pulumi.Output<string>>;
+
+  constructor(name: string, args: TalosImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("talos-proxmox:image:TalosImage", name, {}, opts);
+
+    const schematic = new talos.imageFactory.Schematic(
+      `${name}-schematic`,
+      { schematic: renderSchematic(args.kernelArgs, args.extensions) },
+      { parent: this },
+    );
+    this.schematicId = schematic.id;
+
+    const urls = talos.imageFactory.getUrlsOutput(
+      { schematicId: schematic.id, talosVersion: args.talosVersion, platform: "metal", architecture: "amd64" },
+      { parent: this },
+    ).urls;
+    this.isoUrl = urls.iso;
+    this.installerImage = urls.installer;
+
+    const fileName = schematic.id.apply((id) => isoFileName(args.clusterName, args.talosVersion, id));
+    this.isoFileIds = {};
+    for (const host of [...new Set(args.hosts)].sort()) {
+      const iso = new proxmoxve.download.File(
+        `${name}-iso-${host}`,
+        {
+          nodeName: host,
+          datastoreId: args.isoDatastore,
+          contentType: "iso",
+          url: urls.iso,
+          fileName,
+          // Replace a stray file of the same name left by an interrupted earlier run.
+          overwriteUnmanaged: true,
+          // The factory builds an ISO on its first request; allow more than the 600 s default.
+          uploadTimeout: 1800,
+        },
+        { parent: this },
+      );
+      this.isoFileIds[host] = iso.id;
+    }
+
+    this.registerOutputs({
+      schematicId: this.schematicId,
+      isoUrl: this.isoUrl,
+      installerImage: this.installerImage,
+      isoFileIds: this.isoFileIds,
+    });
+  }
+}

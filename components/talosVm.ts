@@ -1,0 +1,87 @@
+import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import * as pulumi from "@pulumi/pulumi";
+import { NodeSpec } from "./config";
+
+/** Disk bus of the install disk: `scsi0` is `/dev/sda` in the guest (the Talos install disk). */
+export const INSTALL_DISK_INTERFACE = "scsi0";
+/** Where the ISO is attached; boot falls through to it while the disk is empty. */
+export const CDROM_INTERFACE = "ide2";
+
+export interface TalosVmArgs {
+  /** The node: name, role, Proxmox host, VM ID, MAC and size. */
+  node: NodeSpec;
+  clusterName: string;
+  /** Proxmox volume ID of the Talos ISO on `node.host`. */
+  isoFileId: pulumi.Input<string>;
+  /** CPU type: `host` (default in config) or an x86-64-v2+ model; Talos needs x86-64-v2. */
+  cpuType: string;
+  /** Datastore for the install disk, e.g. `local-lvm`. */
+  diskDatastore: string;
+  /** Bridge for the NIC, e.g. `vmbr0`. */
+  bridge: string;
+  /** Optional VLAN tag on the NIC. */
+  vlanId?: number;
+  /** Enable the QEMU guest agent: only when the image has the qemu-guest-agent extension. */
+  guestAgent: boolean;
+}
+
+/** VM arguments for one Talos node. Pure, so the shape is tested directly. */
+export function vmArgs(args: TalosVmArgs): proxmoxve.VmLegacyArgs {
+  const { node } = args;
+  return {
+    nodeName: node.host,
+    name: node.name,
+    vmId: node.vmId,
+    description: `Talos ${node.role} of cluster ${args.clusterName}. Managed by Pulumi (talos-proxmox).`,
+    // Proxmox stores tags sorted; an unsorted list would show a diff on every run.
+    tags: ["talos", args.clusterName, node.role].sort(),
+    operatingSystem: { type: "l26" },
+    cpu: { type: args.cpuType, cores: node.cores },
+    memory: { dedicated: node.memory },
+    scsiHardware: "virtio-scsi-single",
+    disks: [
+      {
+        interface: INSTALL_DISK_INTERFACE,
+        datastoreId: args.diskDatastore,
+        size: node.diskSize,
+        fileFormat: "raw",
+        iothread: true,
+        discard: "on",
+        ssd: true,
+      },
+    ],
+    cdrom: { fileId: args.isoFileId, interface: CDROM_INTERFACE },
+    // Disk first: empty on first boot so it falls through to the ISO; after install Talos
+    // boots from disk although the ISO stays attached.
+    bootOrders: [INSTALL_DISK_INTERFACE, CDROM_INTERFACE],
+    networkDevices: [{ bridge: args.bridge, model: "virtio", macAddress: node.mac, vlanId: args.vlanId }],
+    agent: {
+      enabled: args.guestAgent,
+      trim: args.guestAgent,
+      // The agent doesn't run in maintenance mode: never wait for it to report an address.
+      waitForIp: { disabled: true },
+    },
+    onBoot: true,
+    started: true,
+    // A hard stop on destroy: a node that ignores ACPI (or has no agent yet) can't hang teardown.
+    stopOnDestroy: true,
+    timeoutStopVm: 120,
+    purgeOnDestroy: true,
+    deleteUnreferencedDisksOnDestroy: true,
+  };
+}
+
+/** One Proxmox VM that boots the Talos ISO into maintenance mode, ready for its machine config. */
+export class TalosVm extends pulumi.ComponentResource {
+  public readonly vm: proxmoxve.VmLegacy;
+  public readonly vmId: pulumi.Output<number>;
+  public readonly macAddress: pulumi.Output<string>;
+
+  constructor(name: string, args: TalosVmArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("talos-proxmox:vm:TalosVm", name, {}, opts);
+    this.vm = new proxmoxve.VmLegacy(name, vmArgs(args), { parent: this });
+    this.vmId = this.vm.vmId;
+    this.macAddress = pulumi.output(args.node.mac);
+    this.registerOutputs({ vmId: this.vmId, macAddress: this.macAddress });
+  }
+}

@@ -1,0 +1,119 @@
+import { ConfigError, validateConfig } from "../components/config";
+import { deriveMac } from "../components/network";
+import { DEFAULT_TALOS_VERSION } from "../components/configSchema";
+import { REJECTED_CONFIGS, base, node } from "./helpers/configCases";
+
+
+/** The problems validateConfig reports for a config (fails the test if it accepts it). */
+function problemsOf(raw: Record<string, unknown>): string[] {
+  try {
+    validateConfig(raw);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error("config was accepted");
+}
+
+describe("validateConfig accepts the walk-through and applies defaults in code", () => {
+  const { spec, warnings } = validateConfig(base());
+
+  test("cluster-wide defaults", () => {
+    expect(spec.talosVersion).toBe(DEFAULT_TALOS_VERSION);
+    expect(spec.endpoint).toBe("https://10.0.10.10:6443");
+    expect(spec.proxmox).toEqual({
+      isoDatastore: "local",
+      diskDatastore: "local-lvm",
+      bridge: "vmbr0",
+      vlanId: undefined,
+      cpuType: "host",
+    });
+    expect(spec.image).toEqual({
+      kernelArgs: ["net.ifnames=0"],
+      extensions: ["siderolabs/qemu-guest-agent"],
+      guestAgent: true,
+    });
+    expect(spec.talos).toMatchObject({ allowSchedulingOnControlPlanes: true, cni: { name: "flannel" } });
+    expect(spec.workload).toEqual({ enabled: true, replicas: 2, image: "nginx:1.28.0", nodePort: undefined });
+    expect(warnings).toEqual([]);
+  });
+
+  test("node defaults: host, size and a derived MAC; no VM ID unless configured", () => {
+    expect(spec.nodes[1]).toEqual({
+      name: "talos-demo-02",
+      ip: "10.0.10.12",
+      role: "controlplane",
+      host: "pve",
+      vmId: undefined,
+      mac: deriveMac("demo-cluster", "talos-demo-02"),
+      cores: 4,
+      memory: 8192,
+      diskSize: 32,
+    });
+  });
+
+  test("per-node values override cluster-wide ones; config text is coerced", () => {
+    const raw = {
+      ...base(),
+      cores: "8",
+      memory: "16384",
+      vmIdBase: "1011",
+      workloadEnabled: "false",
+      nodes: [node(1, { cores: 2, mac: "02:aa:bb:cc:dd:ee", host: "pve2", vmId: 900 }), node(2), node(3)],
+    };
+    const { spec: s } = validateConfig(raw);
+    expect(s.nodes.map((n) => [n.cores, n.memory, n.vmId, n.host])).toEqual([
+      [2, 16384, 900, "pve2"],
+      [8, 16384, 1012, "pve"],
+      [8, 16384, 1013, "pve"],
+    ]);
+    expect(s.nodes[0].mac).toBe("02:AA:BB:CC:DD:EE");
+    expect(s.workload.enabled).toBe(false);
+  });
+
+  test("without a VIP the endpoint is the first control plane", () => {
+    const { vip: _vip, ...noVip } = base();
+    expect(validateConfig(noVip).spec.endpoint).toBe("https://10.0.10.11:6443");
+  });
+
+  test("an even number of control planes is a warning, not an error", () => {
+    const { warnings: w } = validateConfig({ ...base(), nodes: [node(1), node(2)] });
+    expect(w).toHaveLength(1);
+    expect(w[0]).toMatch(/^nodes: 2 control planes is an even number.*odd number/);
+  });
+
+  test("custom CNI carries its URLs", () => {
+    const urls = ["https://example.test/cni/v1.2.3/install.yaml"];
+    expect(validateConfig({ ...base(), cni: "custom", cniUrls: urls }).spec.talos.cni).toEqual({
+      name: "custom",
+      urls,
+    });
+  });
+});
+
+describe("validateConfig rejects bad input, naming the key and what is valid", () => {
+  test.each(REJECTED_CONFIGS)("%s", (_label, raw, message) => {
+    const problems = problemsOf(raw);
+    expect(problems).toContainEqual(expect.stringMatching(message));
+  });
+
+  test("reports every problem at once", () => {
+    const problems = problemsOf({
+      clusterName: "Demo",
+      vip: "10.0.10.11",
+      nodes: [node(1, { ip: "x" }), node(2, { role: "boss" }), node(3, { name: "talos-demo-01" })],
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^clusterName: /),
+      expect.stringMatching(/^nodes\[1\]\.role: /),
+      expect.stringMatching(/^nodes\[0\]\.ip: /),
+      expect.stringMatching(/^nodes\[2\]\.name: talos-demo-01 is already used/),
+    ]);
+  });
+
+  test("the error message lists every problem", () => {
+    expect(() => validateConfig({ nodes: [] })).toThrow(
+      /Invalid stack configuration \(namespace talos-proxmox\), 2 problem\(s\):\n {2}- clusterName: .*\n {2}- nodes: /,
+    );
+  });
+});

@@ -1,0 +1,184 @@
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+/** One resource registration as the mock engine saw it. */
+export interface Registration {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+  provider?: string;
+  /** Order in which registrations arrived, and in which they completed. */
+  arrived: number;
+  completed?: number;
+}
+
+export interface InvokeCall {
+  token: string;
+  inputs: Record<string, unknown>;
+  provider?: string;
+  arrived: number;
+  completed?: number;
+}
+
+/** The wrapper Pulumi's RPC layer uses for a secret value inside mock inputs. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+export function isSecretWrapper(value: unknown): boolean {
+  return typeof value === "object" && value !== null && SECRET_SIG in value;
+}
+
+/** Removes secret wrappers, to assert on the plain values. */
+export function unwrap(value: unknown): unknown {
+  if (isSecretWrapper(value)) return unwrap((value as { value: unknown }).value);
+  if (Array.isArray(value)) return value.map(unwrap);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v)]));
+  }
+  return value;
+}
+
+const hash = (text: string) => createHash("sha256").update(text).digest("hex");
+
+export const FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    client-key-data: S0VZ\n";
+export const FAKE_TALOSCONFIG = "context: demo\ncontexts:\n  demo:\n    key: S0VZ\n";
+
+/**
+ * Mocks that answer like the real providers in the fields the program reads, record every
+ * registration and invoke with its arrival and completion order, and reject unknown invokes.
+ * `latencyMs` delays chosen resource types or tokens, so ordering is caused, not accidental.
+ */
+export class RecordingMocks implements pulumi.runtime.Mocks {
+  public readonly registrations: Registration[] = [];
+  public readonly calls: InvokeCall[] = [];
+  private clock = 0;
+
+  constructor(private readonly latencyMs: Record<string, number> = {}) {}
+
+  async newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
+    const record: Registration = {
+      type: args.type,
+      name: args.name,
+      inputs: args.inputs,
+      provider: args.provider,
+      arrived: this.clock++,
+    };
+    this.registrations.push(record);
+    await this.delay(args.type);
+    const result = { id: this.idFor(args), state: this.stateFor(args) };
+    record.completed = this.clock++;
+    return result;
+  }
+
+  async call(args: pulumi.runtime.MockCallArgs): Promise<pulumi.runtime.MockCallResult> {
+    const record: InvokeCall = { token: args.token, inputs: args.inputs, provider: args.provider, arrived: this.clock++ };
+    this.calls.push(record);
+    await this.delay(args.token);
+    const result = this.answer(args);
+    record.completed = this.clock++;
+    return result;
+  }
+
+  /** Registrations of one type, e.g. `proxmoxve:index/vmLegacy:VmLegacy`. */
+  ofType(type: string): Registration[] {
+    return this.registrations.filter((r) => r.type === type);
+  }
+
+  callsOf(token: string): InvokeCall[] {
+    return this.calls.filter((c) => c.token === token);
+  }
+
+  private async delay(key: string): Promise<void> {
+    const ms = this.latencyMs[key];
+    if (ms) await new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  private idFor(args: pulumi.runtime.MockResourceArgs): string {
+    const inputs = unwrap(args.inputs) as Record<string, unknown>;
+    switch (args.type) {
+      case "talos:imageFactory/schematic:Schematic":
+        return hash(String(inputs.schematic));
+      case "proxmoxve:download/file:File":
+        return `${inputs.datastoreId}:${inputs.contentType}/${inputs.fileName}`;
+      case "proxmoxve:index/vmLegacy:VmLegacy":
+        return `${inputs.nodeName}/${inputs.vmId ?? "auto"}`;
+      default:
+        return `${args.name}-id`;
+    }
+  }
+
+  private stateFor(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
+    const inputs = args.inputs as Record<string, unknown>;
+    switch (args.type) {
+      case "talos:machine/secrets:Secrets":
+        return {
+          ...inputs,
+          machineSecrets: { cluster: { id: "cluster-id", secret: "cluster-secret" }, trustdinfo: { token: "t" } },
+          clientConfiguration: { caCertificate: "ca", clientCertificate: "crt", clientKey: "client-key" },
+        };
+      case "talos:machine/configurationApply:ConfigurationApply":
+        return { ...inputs, machineConfiguration: inputs.machineConfigurationInput, resolvedApplyMode: "auto" };
+      case "talos:cluster/kubeconfig:Kubeconfig":
+        return { ...inputs, kubeconfigRaw: FAKE_KUBECONFIG };
+      case "proxmoxve:index/vmLegacy:VmLegacy": {
+        // Proxmox picks the next free ID when none is given.
+        const vmId = inputs.vmId ?? 100 + (parseInt(hash(args.name).slice(0, 6), 16) % 900);
+        return { ...inputs, vmId };
+      }
+      case "kubernetes:core/v1:Service": {
+        const spec = inputs.spec as { ports: Record<string, unknown>[] };
+        const ports = spec.ports.map((p) => ({ ...p, nodePort: p.nodePort ?? 31080 }));
+        return { ...inputs, spec: { ...spec, ports } };
+      }
+      default:
+        return inputs;
+    }
+  }
+
+  private answer(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    const inputs = args.inputs as Record<string, unknown>;
+    switch (args.token) {
+      case "talos:imageFactory/getUrls:getUrls": {
+        const base = `https://factory.talos.dev/image/${inputs.schematicId}/${inputs.talosVersion}`;
+        return {
+          ...inputs,
+          id: "urls",
+          urls: {
+            iso: `${base}/${inputs.platform}-${inputs.architecture}.iso`,
+            installer: `factory.talos.dev/${inputs.platform}-installer/${inputs.schematicId}:${inputs.talosVersion}`,
+            diskImage: `${base}/${inputs.platform}-${inputs.architecture}.raw.zst`,
+          },
+        };
+      }
+      case "talos:machine/getConfiguration:getConfiguration":
+        return {
+          ...inputs,
+          id: "machine-config",
+          machineConfiguration: `# ${inputs.machineType} config for ${inputs.clusterName}\nmachine:\n  token: secret\n`,
+        };
+      case "talos:client/getConfiguration:getConfiguration":
+        return { ...inputs, id: "talosconfig", talosConfig: FAKE_TALOSCONFIG };
+      case "talos:cluster/getHealth:getHealth":
+        return { ...inputs, id: "healthy" };
+      default:
+        throw new Error(`mock: unknown invoke ${args.token}`);
+    }
+  }
+}
+
+/** The value of an Output (tests run with preview=false, so every value is known). */
+export function valueOf<T>(output: pulumi.Output<T> | T): Promise<T> {
+  if (!pulumi.Output.isInstance(output)) return Promise.resolve(output as T);
+  return new Promise((resolve) => (output as pulumi.Output<T>).apply((v) => resolve(v as T)));
+}
+
+/** Waits until every registration and invoke the program started has finished. */
+export async function settle(): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+  await settings.waitForRPCs();
+}
+
+/** Sets up the mock runtime; call before constructing anything. */
+export function useMocks(mocks: RecordingMocks, stack = "test"): void {
+  void pulumi.runtime.setMocks(mocks, "talos-proxmox", stack, false);
+}

@@ -1,0 +1,73 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type * as pulumiType from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import { RecordingMocks, valueOf } from "./mocks";
+
+export const ROOT = path.join(__dirname, "..", "..");
+
+/** A stack file's config as Pulumi hands it to a program: scalars as text, structures as JSON. */
+export function stackConfig(stack: string): Record<string, string> {
+  const file = YAML.parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+    config: Record<string, unknown>;
+  };
+  return toPulumiConfig(file.config);
+}
+
+export function toPulumiConfig(values: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [k, typeof v === "object" ? JSON.stringify(v) : String(v)]),
+  );
+}
+
+/** Credentials a user would set with `pulumi config set [--secret]`. */
+export const PROXMOX_CONFIG = {
+  "proxmoxve:endpoint": "https://pve.example.test:8006/",
+  "proxmoxve:apiToken": "root@pam!pulumi=11111111-2222-3333-4444-555555555555",
+};
+export const SECRET_KEYS = ["proxmoxve:apiToken"];
+
+export interface ProgramRun {
+  mocks: RecordingMocks;
+  /** The program's stack outputs as Outputs. */
+  outputs: Record<string, pulumiType.Output<unknown>>;
+  /** The same, resolved. */
+  values: Record<string, unknown>;
+  /** The @pulumi/pulumi instance the program ran with (for isSecret). */
+  pulumi: typeof pulumiType;
+  logs: string[];
+}
+
+/**
+ * Runs index.ts under the mock runtime with the given config, in a fresh module registry so a
+ * test file can run the program more than once, and waits until every registration finished.
+ */
+export async function runProgram(
+  config: Record<string, string>,
+  options: { latencyMs?: Record<string, number>; stack?: string; mocks?: RecordingMocks } = {},
+): Promise<ProgramRun> {
+  const mocks = options.mocks ?? new RecordingMocks(options.latencyMs);
+  // Each run loads a fresh @pulumi/pulumi, which adds its own exit listeners.
+  process.setMaxListeners(0);
+  let pulumi!: typeof pulumiType;
+  let outputs!: Record<string, pulumiType.Output<unknown>>;
+  const logs: string[] = [];
+  let settings!: { waitForRPCs(): Promise<void> };
+  jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    pulumi = require("@pulumi/pulumi");
+    void pulumi.runtime.setMocks(mocks, "talos-proxmox", options.stack ?? "dev", false);
+    pulumi.runtime.setAllConfig(config, SECRET_KEYS);
+    for (const level of ["debug", "info", "warn", "error"] as const) {
+      jest.spyOn(pulumi.log, level).mockImplementation(async (msg: string) => void logs.push(`${level}: ${msg}`));
+    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    settings = require("@pulumi/pulumi/runtime/settings");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    outputs = require("../../index");
+  });
+  const values: Record<string, unknown> = {};
+  for (const [key, output] of Object.entries(outputs)) values[key] = await valueOf(output);
+  await settings.waitForRPCs();
+  return { mocks, outputs, values, pulumi, logs };
+}

@@ -1,0 +1,29 @@
+import { RecordingMocks } from "./helpers/mocks";
+import { REJECTED_CONFIGS, base } from "./helpers/configCases";
+import { PROXMOX_CONFIG, runProgram, toPulumiConfig } from "./helpers/program";
+
+/** Bad config stops the program before it registers a resource or calls a provider. */
+describe("the program refuses bad config before anything exists", () => {
+  test.each(REJECTED_CONFIGS)("%s", async (_label, raw, message) => {
+    const mocks = new RecordingMocks();
+    const defined = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
+    const config = { ...prefixed(toPulumiConfig(defined)), ...PROXMOX_CONFIG };
+    await expect(runProgram(config, { mocks })).rejects.toThrow(new RegExp(`\\n {2}- ${message.source.slice(1)}`));
+    expect(mocks.registrations).toEqual([]);
+    expect(mocks.calls).toEqual([]);
+  });
+
+  test("missing Proxmox endpoint and credentials are reported with the config problems", async () => {
+    const mocks = new RecordingMocks();
+    const config = prefixed(toPulumiConfig({ ...base(), clusterName: "Bad" }));
+    const error = await runProgram(config, { mocks }).catch((e: Error) => e);
+    expect(String(error)).toMatch(/- clusterName: must be a DNS label/);
+    expect(String(error)).toMatch(/- proxmoxve:endpoint: is required: the Proxmox API URL/);
+    expect(String(error)).toMatch(/- proxmoxve:apiToken: is required: .*pulumi config set --secret proxmoxve:apiToken/);
+    expect(mocks.registrations).toEqual([]);
+  });
+});
+
+function prefixed(config: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [`talos-proxmox:${k}`, v]));
+}
