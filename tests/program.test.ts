@@ -1,10 +1,109 @@
-import { PROXMOX_CONFIG, runProgram, stackConfig } from "./helpers/program";
+import * as YAML from "yaml";
+import { isoFileName } from "../components/talosImage";
+import { FAKE_KUBECONFIG, FAKE_TALOSCONFIG, unwrap } from "./helpers/mocks";
+import { PROXMOX_CONFIG, ProgramRun, runProgram, stackConfig } from "./helpers/program";
 
-test("smoke", async () => {
-  const run = await runProgram({ ...stackConfig("dev"), ...PROXMOX_CONFIG });
-  console.log(run.mocks.registrations.map((r) => `${r.type} ${r.name}`).join("\n"));
-  console.log(run.mocks.calls.map((r) => `${r.token}`).join("\n"));
-  console.log(JSON.stringify(run.values, null, 1).slice(0, 3000));
-  const run2 = await runProgram({ ...stackConfig("dev"), ...PROXMOX_CONFIG });
-  console.log(run2.mocks.registrations.length, run.mocks.registrations.length);
+/** The whole program with Pulumi.dev.yaml, the walk-through's demo environment. */
+describe("program with Pulumi.dev.yaml", () => {
+  let run: ProgramRun;
+  beforeAll(async () => {
+    run = await runProgram({ ...stackConfig("dev"), ...PROXMOX_CONFIG });
+  });
+  const inputsOf = (type: string) => run.mocks.ofType(type).map((r) => unwrap(r.inputs) as Record<string, unknown>);
+
+  test("three VMs with the walk-through's shape", () => {
+    const vms = inputsOf("proxmoxve:index/vmLegacy:VmLegacy");
+    expect(vms.map((v) => [v.name, v.vmId, v.nodeName])).toEqual([
+      ["talos-demo-01", 1011, "pve"],
+      ["talos-demo-02", 1012, "pve"],
+      ["talos-demo-03", 1013, "pve"],
+    ]);
+    for (const vm of vms) {
+      expect(vm).toMatchObject({
+        cpu: { type: "host", cores: 8 },
+        memory: { dedicated: 16384 },
+        disks: [{ interface: "scsi0", size: 32 }],
+        bootOrders: ["scsi0", "ide2"],
+      });
+    }
+  });
+
+  test("the image chain: schematic → URLs → one ISO → every VM's cdrom", () => {
+    const schematicId = run.values.schematicId as string;
+    const [download] = inputsOf("proxmoxve:download/file:File");
+    expect(download).toMatchObject({ nodeName: "pve", url: run.values.isoUrl, contentType: "iso" });
+    const isoId = `local:iso/${isoFileName("demo-cluster", "v1.13.9", schematicId)}`;
+    for (const vm of inputsOf("proxmoxve:index/vmLegacy:VmLegacy")) {
+      expect(vm.cdrom).toEqual({ fileId: isoId, interface: "ide2" });
+    }
+    expect(run.values.installerImage).toBe(`factory.talos.dev/metal-installer/${schematicId}:v1.13.9`);
+  });
+
+  test("every Proxmox resource goes through the explicit provider with the secret token", () => {
+    const [provider] = run.mocks.ofType("pulumi:providers:proxmoxve");
+    expect(unwrap(provider.inputs)).toMatchObject({ endpoint: "https://pve.example.test:8006/" });
+    for (const type of ["proxmoxve:download/file:File", "proxmoxve:index/vmLegacy:VmLegacy"]) {
+      for (const r of run.mocks.ofType(type)) expect(r.provider).toMatch(/::proxmoxve::proxmoxve-id$/);
+    }
+  });
+
+  test("each control plane gets its own hostname and the VIP in its machine config", () => {
+    const calls = run.mocks.callsOf("talos:machine/getConfiguration:getConfiguration");
+    const perNode = calls.map((c) => {
+      const docs = (unwrap(c.inputs.configPatches) as string[]).map((p) => YAML.parse(p));
+      return [
+        docs.find((d) => d.kind === "HostnameConfig").hostname,
+        docs.find((d) => d.kind === "Layer2VIPConfig")?.name,
+        c.inputs.machineType,
+      ];
+    });
+    expect(perNode.sort()).toEqual([
+      ["talos-demo-01", "10.0.10.10", "controlplane"],
+      ["talos-demo-02", "10.0.10.10", "controlplane"],
+      ["talos-demo-03", "10.0.10.10", "controlplane"],
+    ]);
+  });
+
+  test("outputs: node table, endpoint, NGINX URL, image facts, credentials", () => {
+    expect(run.values.nodes).toEqual(
+      [1, 2, 3].map((i) => ({
+        name: `talos-demo-0${i}`,
+        role: "controlplane",
+        ip: `10.0.10.1${i}`,
+        mac: expect.stringMatching(/^[0-9A-F][26AE](:[0-9A-F]{2}){5}$/),
+        vmId: 1010 + i,
+        host: "pve",
+      })),
+    );
+    expect(run.values.endpoint).toBe("https://10.0.10.10:6443");
+    expect(run.values.nginxUrl).toBe("http://10.0.10.11:31080");
+    expect(run.values.kubeconfig).toBe(FAKE_KUBECONFIG);
+    expect(run.values.talosconfig).toBe(FAKE_TALOSCONFIG);
+  });
+
+  test("kubeconfig and talosconfig are secret outputs", async () => {
+    expect(await run.pulumi.isSecret(run.outputs.kubeconfig)).toBe(true);
+    expect(await run.pulumi.isSecret(run.outputs.talosconfig)).toBe(true);
+  });
+
+  test("one component of each kind; children are parented (URN type chain)", () => {
+    const urnTypes = (type: string) => run.mocks.ofType(type).map((r) => r.name);
+    const [deployment] = run.mocks.ofType("kubernetes:apps/v1:Deployment");
+    expect(deployment.provider).toMatch(/::talos-proxmox:workload:NginxApp\$pulumi:providers:kubernetes::demo-cluster-nginx-k8s::/);
+    expect(urnTypes("talos-proxmox:vm:TalosVm")).toHaveLength(3);
+    expect(urnTypes("talos-proxmox:cluster:TalosCluster")).toEqual(["demo-cluster"]);
+    expect(urnTypes("talos-proxmox:image:TalosImage")).toEqual(["demo-cluster"]);
+    expect(urnTypes("talos-proxmox:workload:NginxApp")).toEqual(["demo-cluster-nginx"]);
+  });
+
+  test("the workload can be switched off", async () => {
+    const off = await runProgram({
+      ...stackConfig("dev"),
+      ...PROXMOX_CONFIG,
+      "talos-proxmox:workloadEnabled": "false",
+    });
+    expect(off.mocks.registrations.filter((r) => r.type.startsWith("kubernetes:"))).toEqual([]);
+    expect(off.mocks.ofType("pulumi:providers:kubernetes")).toEqual([]);
+    expect(off.values.nginxUrl).toBeUndefined();
+  });
 });

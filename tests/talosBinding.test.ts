@@ -10,7 +10,23 @@ import { RecordingMocks, isSecretWrapper, settle, useMocks, valueOf } from "./he
  * as secrets. `secretOutputs` of Secrets and Kubeconfig's kubernetesClientConfiguration are
  * top-level properties holding fields the schema marks secret (clientKey, keys, tokens).
  */
-const RESOURCES = [
+interface ResourceRow {
+  ctor: unknown;
+  token: string;
+  inputs: string[];
+  required: string[];
+  secretOutputs: string[];
+  secretInputs: string[];
+}
+interface InvokeRow {
+  fn: unknown;
+  token: string;
+  inputs: string[];
+  required: string[];
+  secretResult: boolean;
+}
+
+const RESOURCES: ResourceRow[] = [
   {
     ctor: talos.machine.Secrets,
     token: "talos:machine/secrets:Secrets",
@@ -69,7 +85,7 @@ const RESOURCES = [
   },
 ];
 
-const INVOKES = [
+const INVOKES: InvokeRow[] = [
   {
     fn: talos.machine.getConfigurationOutput,
     token: "talos:machine/getConfiguration:getConfiguration",

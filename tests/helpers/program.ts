@@ -59,7 +59,7 @@ export async function runProgram(
     void pulumi.runtime.setMocks(mocks, "talos-proxmox", options.stack ?? "dev", false);
     pulumi.runtime.setAllConfig(config, SECRET_KEYS);
     for (const level of ["debug", "info", "warn", "error"] as const) {
-      jest.spyOn(pulumi.log, level).mockImplementation(async (msg: string) => void logs.push(`${level}: ${msg}`));
+      jest.spyOn(pulumi.log, level).mockImplementation(async (...args: unknown[]) => void logs.push(`${level}: ${args[0]}`));
     }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     settings = require("@pulumi/pulumi/runtime/settings");
