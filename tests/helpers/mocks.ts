@@ -112,8 +112,8 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       case "talos:machine/secrets:Secrets":
         return {
           ...inputs,
-          machineSecrets: { cluster: { id: "cluster-id", secret: "cluster-secret" }, trustdinfo: { token: "t" } },
-          clientConfiguration: { caCertificate: "ca", clientCertificate: "crt", clientKey: "client-key" },
+          machineSecrets: { cluster: { id: "cluster-id", secret: "CLUSTER-SECRET-VALUE" }, trustdinfo: { token: "t" } },
+          clientConfiguration: { caCertificate: "ca", clientCertificate: "crt", clientKey: "CLIENT-KEY-VALUE" },
         };
       case "talos:machine/configurationApply:ConfigurationApply":
         return { ...inputs, machineConfiguration: inputs.machineConfigurationInput, resolvedApplyMode: "auto" };

@@ -1,0 +1,87 @@
+import { FAKE_KUBECONFIG, FAKE_TALOSCONFIG, isSecretWrapper } from "./helpers/mocks";
+import { PROXMOX_CONFIG, ProgramRun, runProgram, stackConfig } from "./helpers/program";
+
+/**
+ * Key material the mocks hand out (client key, machine secrets, rendered machine configs,
+ * kubeconfig, talosconfig) and the Proxmox token from config: none of it may appear outside a
+ * secret, in any registered input, stack output or log line.
+ */
+const SECRET_MATERIAL = [
+  "CLIENT-KEY-VALUE",
+  "CLUSTER-SECRET-VALUE",
+  "machine:\n  token: secret",
+  FAKE_KUBECONFIG,
+  FAKE_TALOSCONFIG,
+  PROXMOX_CONFIG["proxmoxve:apiToken"],
+];
+
+/** Paths of plain (non-secret) strings holding key material, walking into every value. */
+function plainLeaks(value: unknown, path: string): string[] {
+  if (isSecretWrapper(value)) return [];
+  if (typeof value === "string") return SECRET_MATERIAL.some((s) => value.includes(s)) ? [path] : [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => plainLeaks(v, `${path}[${i}]`));
+  if (value && typeof value === "object") {
+    return Object.entries(value).flatMap(([k, v]) => plainLeaks(v, `${path}.${k}`));
+  }
+  return [];
+}
+
+describe("secrets audit of the whole program", () => {
+  let run: ProgramRun;
+  beforeAll(async () => {
+    run = await runProgram({ ...stackConfig("dev"), ...PROXMOX_CONFIG });
+  });
+
+  test("no registered input carries key material outside a secret", () => {
+    const leaks = run.mocks.registrations.flatMap((r) => plainLeaks(r.inputs, `${r.type}(${r.name})`));
+    expect(leaks).toEqual([]);
+  });
+
+  test("the inputs that carry key material are there, as secrets", () => {
+    const secretInputs = run.mocks.registrations.flatMap((r) =>
+      Object.entries(r.inputs)
+        .filter(([, v]) => isSecretWrapper(v))
+        .map(([k]) => `${r.type}.${k}`),
+    );
+    expect(new Set(secretInputs)).toEqual(
+      new Set([
+        "pulumi:providers:proxmoxve.apiToken",
+        "talos:machine/configurationApply:ConfigurationApply.clientConfiguration",
+        "talos:machine/configurationApply:ConfigurationApply.machineConfigurationInput",
+        "talos:machine/bootstrap:Bootstrap.clientConfiguration",
+        "talos:cluster/kubeconfig:Kubeconfig.clientConfiguration",
+        "pulumi:providers:kubernetes.kubeconfig",
+      ]),
+    );
+  });
+
+  test("every stack output holding key material is a secret; the others are not", async () => {
+    const secretness: Record<string, boolean> = {};
+    for (const [key, output] of Object.entries(run.outputs)) secretness[key] = await run.pulumi.isSecret(output);
+    const carrying = Object.keys(run.values).filter((k) => plainLeaks(run.values[k], k).length > 0);
+    expect(carrying.sort()).toEqual(["kubeconfig", "talosconfig"]);
+    for (const key of carrying) expect([key, secretness[key]]).toEqual([key, true]);
+    expect(Object.entries(secretness).filter(([, s]) => s).map(([k]) => k).sort()).toEqual(["kubeconfig", "talosconfig"]);
+  });
+
+  test("nothing secret is logged by the program", async () => {
+    // Debug lines are the SDK's own RPC traces (shown only with --debug); they echo raw invoke
+    // inputs and engine responses. The program logs at info level and above.
+    const even = await runProgram({
+      ...stackConfig("dev"),
+      ...PROXMOX_CONFIG,
+      "talos-proxmox:nodes": JSON.stringify([
+        { name: "a", ip: "10.0.0.1", role: "controlplane" },
+        { name: "b", ip: "10.0.0.2", role: "controlplane" },
+      ]),
+    });
+    const programLines = [...run.logs, ...even.logs].filter((line) => !line.startsWith("debug:"));
+    expect(programLines).toContainEqual(expect.stringMatching(/^warn: nodes: 2 control planes is an even number/));
+    for (const line of programLines) expect([line, plainLeaks(line, "log")]).toEqual([line, []]);
+  });
+
+  test("the stack files commit no credentials", () => {
+    const dev = JSON.stringify(stackConfig("dev"));
+    expect(dev).not.toMatch(/apiToken|password|PROXMOX_VE/i);
+  });
+});
