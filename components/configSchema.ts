@@ -18,7 +18,7 @@ export const CNI_NAMES = ["flannel", "custom", "none"] as const;
 export function describe(value: unknown): string {
   if (value === undefined) return "nothing";
   if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
+  if (Array.isArray(value)) return value.length === 0 ? "an empty list" : "a list";
   if (typeof value === "object") return "an object";
   if (typeof value === "string") return JSON.stringify(value);
   return `${typeof value} ${String(value)}`;

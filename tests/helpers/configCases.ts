@@ -16,7 +16,7 @@ export const base = (): Record<string, unknown> => ({
 /** [what, raw config, the problem it must produce (key first)]. */
 export const REJECTED_CONFIGS: [string, Record<string, unknown>, RegExp][] = [
   ["missing clusterName", { ...base(), clusterName: undefined }, /^clusterName: is required: a DNS label/],
-  ["no nodes", { ...base(), nodes: [] }, /^nodes: must be a non-empty list, got a list: one entry per VM/],
+  ["no nodes", { ...base(), nodes: [] }, /^nodes: must be a non-empty list, got an empty list: one entry per VM/],
   ["nodes missing", { ...base(), nodes: undefined }, /^nodes: is required: one entry per VM/],
   [
     "no control plane",

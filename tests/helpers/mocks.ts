@@ -10,6 +10,9 @@ export interface Registration {
   /** Order in which registrations arrived, and in which they completed. */
   arrived: number;
   completed?: number;
+  /** Wall-clock milliseconds (performance.now) of the same two events. */
+  arrivedAt: number;
+  completedAt?: number;
 }
 
 export interface InvokeCall {
@@ -18,6 +21,8 @@ export interface InvokeCall {
   provider?: string;
   arrived: number;
   completed?: number;
+  arrivedAt: number;
+  completedAt?: number;
 }
 
 /** The wrapper Pulumi's RPC layer uses for a secret value inside mock inputs. */
@@ -61,20 +66,29 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       inputs: args.inputs,
       provider: args.provider,
       arrived: this.clock++,
+      arrivedAt: performance.now(),
     };
     this.registrations.push(record);
     await this.delay(args.type);
     const result = { id: this.idFor(args), state: this.stateFor(args) };
     record.completed = this.clock++;
+    record.completedAt = performance.now();
     return result;
   }
 
   async call(args: pulumi.runtime.MockCallArgs): Promise<pulumi.runtime.MockCallResult> {
-    const record: InvokeCall = { token: args.token, inputs: args.inputs, provider: args.provider, arrived: this.clock++ };
+    const record: InvokeCall = {
+      token: args.token,
+      inputs: args.inputs,
+      provider: args.provider,
+      arrived: this.clock++,
+      arrivedAt: performance.now(),
+    };
     this.calls.push(record);
     await this.delay(args.token);
     const result = this.answer(args);
     record.completed = this.clock++;
+    record.completedAt = performance.now();
     return result;
   }
 

@@ -1,0 +1,35 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { RecordingMocks } from "../tests/helpers/mocks";
+
+/** A cluster of `nodeCount` nodes: 3 control planes, the rest workers, over 3 Proxmox hosts. */
+export function benchConfig(nodeCount: number): Record<string, string> {
+  const nodes = Array.from({ length: nodeCount }, (_, i) => ({
+    name: `node-${i + 1}`,
+    ip: `10.${20 + Math.floor(i / 250)}.0.${(i % 250) + 1}`,
+    role: i < Math.min(3, nodeCount) ? "controlplane" : "worker",
+    host: `pve${(i % 3) + 1}`,
+  }));
+  return {
+    "talos-proxmox:clusterName": "bench",
+    "talos-proxmox:vip": "10.19.0.1",
+    "talos-proxmox:nodes": JSON.stringify(nodes),
+    "proxmoxve:endpoint": "https://pve.example.test:8006/",
+    "proxmoxve:apiToken": "root@pam!bench=11111111-2222-3333-4444-555555555555",
+  };
+}
+
+/**
+ * Runs index.ts once under the mock runtime (mocks delay the given resource types and invoke
+ * tokens by their latency) and resolves when every registration and invoke has finished.
+ */
+export async function startProgram(nodeCount: number, latencyMs: Record<string, number>): Promise<RecordingMocks> {
+  const mocks = new RecordingMocks(latencyMs);
+  await pulumi.runtime.setMocks(mocks, "talos-proxmox", "bench", false);
+  pulumi.runtime.setAllConfig(benchConfig(nodeCount), ["proxmoxve:apiToken"]);
+  require(path.join(__dirname, "..", "index")); // eslint-disable-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+  await settings.waitForRPCs();
+  return mocks;
+}

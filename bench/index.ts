@@ -1,0 +1,117 @@
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
+
+/**
+ * `npm run bench`: figures measured under Pulumi's mock runtime (no Proxmox, no Talos):
+ * 1. program evaluation time and peak memory for 3, 30 and 100 nodes;
+ * 2. the deployment's critical path with simulated per-step latencies, next to the ideal chain
+ *    (one of each stage) and the serial sum;
+ * 3. TypeScript start-up the way `pulumi up` runs it, with and without type-checking.
+ */
+
+/** Simulated latency per deployment stage (ms), roughly proportional to real ones. */
+const STAGES: [string, string, number][] = [
+  ["ISO download", "proxmoxve:download/file:File", 1500],
+  ["VM create", "proxmoxve:index/vmLegacy:VmLegacy", 800],
+  ["config apply + install", "talos:machine/configurationApply:ConfigurationApply", 1200],
+  ["bootstrap", "talos:machine/bootstrap:Bootstrap", 500],
+  ["health", "talos:cluster/getHealth:getHealth", 1000],
+  ["kubeconfig", "talos:cluster/kubeconfig:Kubeconfig", 300],
+  ["deployment", "kubernetes:apps/v1:Deployment", 600],
+];
+const HOSTS = 3;
+const TARGET_EVAL_MS_100 = 5000;
+const TARGET_PATH_RATIO = 1.05;
+
+const here = __dirname;
+const node = (script: string, args: string[]) =>
+  execFileSync(process.execPath, [path.join(here, "run.js"), path.join(here, script), ...args], { encoding: "utf8" });
+
+interface Evaluation {
+  ms: number;
+  pathMs: number;
+  peakRssMb: number;
+  heapMb: number;
+  registrations: number;
+  invokes: number;
+}
+
+function evaluate(nodes: number, latency: Record<string, number> = {}): Evaluation {
+  return JSON.parse(node("evaluate.ts", [String(nodes), JSON.stringify(latency)])) as Evaluation;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+const fmt = (n: number, digits = 0) => n.toFixed(digits);
+const verdict = (ok: boolean) => (ok ? "meets target" : "MISSES target");
+
+function evaluationFigures(): void {
+  console.log("1. Program evaluation under mocks (fresh process each, median of 3)");
+  console.log("   nodes  resources  invokes  time ms  peak RSS MiB  heap MiB");
+  for (const n of [3, 30, 100]) {
+    const runs = [evaluate(n), evaluate(n), evaluate(n)];
+    const e = runs.sort((a, b) => a.ms - b.ms)[1];
+    console.log(
+      `   ${String(n).padStart(5)}  ${String(e.registrations).padStart(9)}  ${String(e.invokes).padStart(7)}  ` +
+        `${fmt(e.ms).padStart(7)}  ${fmt(e.peakRssMb).padStart(12)}  ${fmt(e.heapMb).padStart(8)}` +
+        (n === 100 ? `   target < ${TARGET_EVAL_MS_100} ms: ${verdict(e.ms < TARGET_EVAL_MS_100)}` : ""),
+    );
+  }
+}
+
+function criticalPathFigures(): void {
+  const latency = Object.fromEntries(STAGES.map(([, key, ms]) => [key, ms]));
+  const ideal = STAGES.reduce((sum, [, , ms]) => sum + ms, 0);
+  console.log("\n2. Deployment critical path under mocks, simulated latencies (ms):");
+  console.log(`   ${STAGES.map(([label, , ms]) => `${label} ${ms}`).join(", ")}`);
+  console.log(`   ideal chain (one of each stage) = ${ideal} ms`);
+  console.log("   nodes  measured ms  serial sum ms  measured/ideal  serial/measured");
+  for (const n of [3, 100]) {
+    const perNode = latency["proxmoxve:index/vmLegacy:VmLegacy"] + latency["talos:machine/configurationApply:ConfigurationApply"];
+    const serial = ideal + (Math.min(n, HOSTS) - 1) * latency["proxmoxve:download/file:File"] + (n - 1) * perNode;
+    const { pathMs } = evaluate(n, latency);
+    const ratio = pathMs / ideal;
+    console.log(
+      `   ${String(n).padStart(5)}  ${fmt(pathMs).padStart(11)}  ${String(serial).padStart(13)}  ` +
+        `${fmt(ratio, 3).padStart(14)}  ${fmt(serial / pathMs, 1).padStart(15)}` +
+        `   target <= ${TARGET_PATH_RATIO}: ${verdict(ratio <= TARGET_PATH_RATIO)}`,
+    );
+  }
+}
+
+function startupFigures(): void {
+  console.log("\n3. Start-up as `pulumi up` runs it (vendored ts-node 7, 3 nodes, to all registered; median of 3)");
+  const timeOf = (transpileOnly: boolean, cache: boolean) =>
+    median(
+      [1, 2, 3].map((): number => {
+        const out = execFileSync(process.execPath, [path.join(here, "startup.js"), String(transpileOnly)], {
+          encoding: "utf8",
+          env: { ...process.env, TS_NODE_CACHE: String(cache) },
+        });
+        return (JSON.parse(out) as { ms: number }).ms;
+      }),
+    );
+  // Cold: ts-node's compile cache is off, as after every code change. Warm: unchanged code.
+  const rows: [string, boolean][] = [
+    ["type-checked (Pulumi's default without noCheck)", false],
+    ["transpile only (this project's tsconfig noCheck)", true],
+  ];
+  console.log("   mode                                               cold ms  warm ms");
+  const cold: number[] = [];
+  for (const [label, transpileOnly] of rows) {
+    const c = timeOf(transpileOnly, false);
+    timeOf(transpileOnly, true); // prime the cache
+    const w = timeOf(transpileOnly, true);
+    cold.push(c);
+    console.log(`   ${label.padEnd(50)} ${fmt(c).padStart(7)}  ${fmt(w).padStart(7)}`);
+  }
+  console.log(`   cold start speed-up of transpile only: ${fmt(cold[0] / cold[1], 1)}x`);
+}
+
+console.log("talos-proxmox benchmark: measured under Pulumi's mock runtime, not against Proxmox.\n");
+evaluationFigures();
+criticalPathFigures();
+startupFigures();
