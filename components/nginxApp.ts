@@ -35,7 +35,8 @@ export class NginxApp extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const childOpts = { parent: this, provider: this.provider };
+    // Fixed object names: a replacement must delete the old object before creating the new one.
+    const childOpts = { parent: this, provider: this.provider, deleteBeforeReplace: true };
 
     const deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,

@@ -35,7 +35,13 @@ export class TalosCluster extends pulumi.ComponentResource {
     const workers = spec.nodes.filter((n) => n.role === "worker");
     const controlPlaneIps = controlPlanes.map((n) => n.ip);
 
-    const secrets = new talos.machine.Secrets(`${name}-secrets`, { talosVersion: spec.talosVersion }, { parent: this });
+    // New secrets would mean a new PKI the running nodes reject: bumping talosVersion later must
+    // not replace them.
+    const secrets = new talos.machine.Secrets(
+      `${name}-secrets`,
+      { talosVersion: spec.talosVersion },
+      { parent: this, ignoreChanges: ["talosVersion"] },
+    );
     // Marked here as well, so they stay secret whatever the engine reports for nested fields.
     const machineSecrets = pulumi.secret(secrets.machineSecrets);
     this.clientConfiguration = pulumi.secret(secrets.clientConfiguration);

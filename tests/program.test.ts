@@ -86,14 +86,32 @@ describe("program with Pulumi.dev.yaml", () => {
     expect(await run.pulumi.isSecret(run.outputs.talosconfig)).toBe(true);
   });
 
-  test("one component of each kind; children are parented (URN type chain)", () => {
-    const urnTypes = (type: string) => run.mocks.ofType(type).map((r) => r.name);
-    const [deployment] = run.mocks.ofType("kubernetes:apps/v1:Deployment");
-    expect(deployment.provider).toMatch(/::talos-proxmox:workload:NginxApp\$pulumi:providers:kubernetes::demo-cluster-nginx-k8s::/);
-    expect(urnTypes("talos-proxmox:vm:TalosVm")).toHaveLength(3);
-    expect(urnTypes("talos-proxmox:cluster:TalosCluster")).toEqual(["demo-cluster"]);
-    expect(urnTypes("talos-proxmox:image:TalosImage")).toEqual(["demo-cluster"]);
-    expect(urnTypes("talos-proxmox:workload:NginxApp")).toEqual(["demo-cluster-nginx"]);
+  test("every resource is parented to its component", () => {
+    const parentType = (key: string) => run.requests.get(key)?.parent.split("::")[2];
+    const expectations: [string, string][] = [
+      ["proxmoxve:index/vmLegacy:VmLegacy::talos-demo-02", "talos-proxmox:vm:TalosVm"],
+      ["proxmoxve:download/file:File::demo-cluster-iso-pve", "talos-proxmox:image:TalosImage"],
+      ["talos:imageFactory/schematic:Schematic::demo-cluster-schematic", "talos-proxmox:image:TalosImage"],
+      ["talos:machine/secrets:Secrets::demo-cluster-secrets", "talos-proxmox:cluster:TalosCluster"],
+      ["talos:machine/bootstrap:Bootstrap::demo-cluster-bootstrap", "talos-proxmox:cluster:TalosCluster"],
+      ["talos:cluster/kubeconfig:Kubeconfig::demo-cluster-kubeconfig", "talos-proxmox:cluster:TalosCluster"],
+      ["kubernetes:apps/v1:Deployment::demo-cluster-nginx-deployment", "talos-proxmox:workload:NginxApp"],
+      ["pulumi:providers:kubernetes::demo-cluster-nginx-k8s", "talos-proxmox:workload:NginxApp"],
+    ];
+    for (const [key, type] of expectations) expect([key, parentType(key)]).toEqual([key, type]);
+  });
+
+  test("dependsOn reaches the engine: apply after its VM, bootstrap after every apply", () => {
+    const urnOf = (type: string, name: string) =>
+      expect.stringMatching(new RegExp(`::${type.replace(/[$/]/g, "\\$&")}::${name}$`));
+    const apply = run.requests.get("talos:machine/configurationApply:ConfigurationApply::demo-cluster-apply-talos-demo-03");
+    expect(apply?.dependencies).toContainEqual(urnOf("talos-proxmox:vm:TalosVm$proxmoxve:index/vmLegacy:VmLegacy", "talos-demo-03"));
+    const bootstrap = run.requests.get("talos:machine/bootstrap:Bootstrap::demo-cluster-bootstrap");
+    for (const n of ["01", "02", "03"]) {
+      expect(bootstrap?.dependencies).toContainEqual(
+        urnOf("talos-proxmox:cluster:TalosCluster$talos:machine/configurationApply:ConfigurationApply", `demo-cluster-apply-talos-demo-${n}`),
+      );
+    }
   });
 
   test("the workload can be switched off", async () => {

@@ -35,4 +35,21 @@ describe("determinism and redeploy", () => {
     const [k8s] = run.mocks.ofType("pulumi:providers:kubernetes");
     expect(String(k8s.inputs.deleteUnreachable)).toBe("true");
   });
+
+  test("changing talosVersion later never replaces the cluster's secrets", async () => {
+    const run = await runProgram(config);
+    expect(run.requests.get("talos:machine/secrets:Secrets::demo-cluster-secrets")?.ignoreChanges).toEqual([
+      "talosVersion",
+    ]);
+  });
+
+  test("fixed-name Kubernetes objects are deleted before they are replaced", async () => {
+    const run = await runProgram(config);
+    for (const key of [
+      "kubernetes:apps/v1:Deployment::demo-cluster-nginx-deployment",
+      "kubernetes:core/v1:Service::demo-cluster-nginx-service",
+    ]) {
+      expect([key, run.requests.get(key)?.deleteBeforeReplace]).toEqual([key, true]);
+    }
+  });
 });

@@ -36,6 +36,25 @@ export interface ProgramRun {
   /** The @pulumi/pulumi instance the program ran with (for isSecret). */
   pulumi: typeof pulumiType;
   logs: string[];
+  /** What the engine was told about each resource beyond its inputs, by `type::name`. */
+  requests: Map<string, RegistrationRequest>;
+}
+
+/** The parts of a RegisterResource request the mock API does not pass to `newResource`. */
+export interface RegistrationRequest {
+  parent: string;
+  dependencies: string[];
+  ignoreChanges: string[];
+  deleteBeforeReplace: boolean;
+}
+
+interface RegisterResourceRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getDependenciesList(): string[];
+  getIgnorechangesList(): string[];
+  getDeletebeforereplace(): boolean;
 }
 
 /**
@@ -52,7 +71,11 @@ export async function runProgram(
   let pulumi!: typeof pulumiType;
   let outputs!: Record<string, pulumiType.Output<unknown>>;
   const logs: string[] = [];
-  let settings!: { waitForRPCs(): Promise<void> };
+  const requests = new Map<string, RegistrationRequest>();
+  let settings!: {
+    waitForRPCs(): Promise<void>;
+    getMonitor(): { registerResource: (req: RegisterResourceRequest, callback: unknown) => unknown };
+  };
   jest.isolateModules(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     pulumi = require("@pulumi/pulumi");
@@ -63,11 +86,22 @@ export async function runProgram(
     }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     settings = require("@pulumi/pulumi/runtime/settings");
+    const monitor = settings.getMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: RegisterResourceRequest, callback: unknown) => {
+      requests.set(`${req.getType()}::${req.getName()}`, {
+        parent: req.getParent(),
+        dependencies: req.getDependenciesList(),
+        ignoreChanges: req.getIgnorechangesList(),
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+      });
+      return register(req, callback);
+    };
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     outputs = require("../../index");
   });
   const values: Record<string, unknown> = {};
   for (const [key, output] of Object.entries(outputs)) values[key] = await valueOf(output);
   await settings.waitForRPCs();
-  return { mocks, outputs, values, pulumi, logs };
+  return { mocks, outputs, values, pulumi, logs, requests };
 }
