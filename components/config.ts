@@ -196,7 +196,8 @@ export function validateConfig(raw: Record<string, unknown>): ValidatedConfig {
     spec: {
       clusterName: settings.clusterName,
       talosVersion: settings.talosVersion,
-      kubernetesVersion: settings.kubernetesVersion,
+      // Talos builds image tags as `v<version>`; accept a leading v and drop it.
+      kubernetesVersion: settings.kubernetesVersion?.replace(/^v/, ""),
       vip,
       endpoint: `https://${vip ?? firstControlPlane.ip}:6443`,
       nodes: nodes.map((n) => n.spec),

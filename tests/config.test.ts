@@ -82,6 +82,11 @@ describe("validateConfig accepts the walk-through and applies defaults in code",
     expect(w[0]).toMatch(/^nodes: 2 control planes is an even number.*odd number/);
   });
 
+  test("a Kubernetes version is kept without a leading v", () => {
+    expect(validateConfig({ ...base(), kubernetesVersion: "v1.34.1" }).spec.kubernetesVersion).toBe("1.34.1");
+    expect(validateConfig({ ...base(), kubernetesVersion: "1.34.1" }).spec.kubernetesVersion).toBe("1.34.1");
+  });
+
   test("custom CNI carries its URLs", () => {
     const urls = ["https://example.test/cni/v1.2.3/install.yaml"];
     expect(validateConfig({ ...base(), cni: "custom", cniUrls: urls }).spec.talos.cni).toEqual({
