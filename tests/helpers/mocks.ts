@@ -1,13 +1,11 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 
-/** One resource registration as the mock engine saw it. */
-export interface Registration {
-  type: string;
-  name: string;
+/** When a request reached the mock engine and when it was answered. */
+interface Timed {
   inputs: Record<string, unknown>;
   provider?: string;
-  /** Order in which registrations arrived, and in which they completed. */
+  /** Order in which requests arrived, and in which they completed. */
   arrived: number;
   completed?: number;
   /** Wall-clock milliseconds (performance.now) of the same two events. */
@@ -15,14 +13,14 @@ export interface Registration {
   completedAt?: number;
 }
 
-export interface InvokeCall {
+/** One resource registration as the mock engine saw it. */
+export interface Registration extends Timed {
+  type: string;
+  name: string;
+}
+
+export interface InvokeCall extends Timed {
   token: string;
-  inputs: Record<string, unknown>;
-  provider?: string;
-  arrived: number;
-  completed?: number;
-  arrivedAt: number;
-  completedAt?: number;
 }
 
 /** The wrapper Pulumi's RPC layer uses for a secret value inside mock inputs. */
