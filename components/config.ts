@@ -104,7 +104,7 @@ export function validateConfig(raw: Record<string, unknown>): ValidatedConfig {
   }
 
   const clusterName = settings?.clusterName ?? (typeof raw.clusterName === "string" ? raw.clusterName : "");
-  const nodes: { index: number; spec: NodeSpec }[] = [];
+  const nodes: { index: number; spec: NodeSpec; macConfigured: boolean }[] = [];
   for (const { index, node } of parsedNodes) {
     const path = `nodes[${index}]`;
     if (!isHostIPv4(node.ip)) {
@@ -123,6 +123,7 @@ export function validateConfig(raw: Record<string, unknown>): ValidatedConfig {
     const vmId = node.vmId ?? (settings?.vmIdBase !== undefined ? settings.vmIdBase + index : undefined);
     nodes.push({
       index,
+      macConfigured: node.mac !== undefined,
       spec: {
         name: node.name,
         ip: node.ip,
@@ -139,12 +140,14 @@ export function validateConfig(raw: Record<string, unknown>): ValidatedConfig {
 
   problems.push(...duplicates(nodes, "name", (n) => n.name));
   problems.push(...duplicates(nodes, "ip", (n) => n.ip));
-  // A derived MAC repeats only with its name, which is reported already.
-  const configuredMac = new Set(parsedNodes.filter((p) => p.node.mac !== undefined).map((p) => p.index));
-  const names = new Set<string>();
-  const firstOfName = nodes.filter((n) => !names.has(n.spec.name) && names.add(n.spec.name));
-  const macCandidates = nodes.filter((n) => configuredMac.has(n.index) || firstOfName.includes(n));
-  problems.push(...duplicates(macCandidates, "mac", (n) => n.mac));
+  // A derived MAC repeats only with its node name, which is reported already.
+  const seenNames = new Set<string>();
+  const macOwners = nodes.filter((n) => {
+    const repeatedName = seenNames.has(n.spec.name);
+    seenNames.add(n.spec.name);
+    return n.macConfigured || !repeatedName;
+  });
+  problems.push(...duplicates(macOwners, "mac", (n) => n.mac));
   problems.push(...duplicates(nodes, "vmId", (n) => (n.vmId === undefined ? undefined : String(n.vmId))));
 
   const controlPlanes = nodes.filter((n) => n.spec.role === "controlplane");
