@@ -78,9 +78,10 @@ export interface ValidatedConfig {
 
 /**
  * Raw config (keys without namespace, structured values already parsed) to a `ClusterSpec`.
- * Pure: throws a `ConfigError` listing every problem at once, before anything is registered.
+ * Pure: throws a `ConfigError` listing every problem at once (with `otherProblems`, found by the
+ * caller elsewhere), before anything is registered.
  */
-export function validateConfig(raw: Record<string, unknown>): ValidatedConfig {
+export function validateConfig(raw: Record<string, unknown>, otherProblems: string[] = []): ValidatedConfig {
   const problems: string[] = [];
   const warnings: string[] = [];
 
@@ -189,6 +190,7 @@ export function validateConfig(raw: Record<string, unknown>): ValidatedConfig {
     );
   }
 
+  problems.push(...otherProblems);
   if (problems.length > 0 || !settings) throw new ConfigError(problems);
 
   const firstControlPlane = controlPlanes[0].spec;
@@ -240,16 +242,9 @@ export function validateConfig(raw: Record<string, unknown>): ValidatedConfig {
 export function loadConfig(env: Record<string, string | undefined> = process.env): LoadedConfig {
   const all = pulumi.runtime.allConfig();
   const { connection, problems } = readProxmoxConnection(all, env);
-  let validated: ValidatedConfig | undefined;
-  try {
-    validated = validateConfig(parseConfigValues(all));
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    throw new ConfigError([...err.problems, ...problems]);
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-  for (const warning of validated.warnings) void pulumi.log.warn(warning);
-  return { spec: validated.spec, proxmox: connection };
+  const { spec, warnings } = validateConfig(parseConfigValues(all), problems);
+  for (const warning of warnings) void pulumi.log.warn(warning);
+  return { spec, proxmox: connection };
 }
 
 export interface LoadedConfig {
