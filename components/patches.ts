@@ -3,6 +3,14 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { ClusterSpec, NodeSpec, Role } from "./config";
 
+/**
+ * YAML for a patch, every string double-quoted: values such as `off` stay strings for any YAML
+ * parser on the way (YAML 1.1 parsers read a bare `off` as false).
+ */
+function toYaml(doc: unknown): string {
+  return YAML.stringify(doc, { defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN", lineWidth: 0 });
+}
+
 /** Folder of the static patches, one intent per file. */
 export const PATCH_DIR = path.join(__dirname, "..", "patches");
 
@@ -13,7 +21,7 @@ export function staticPatch(name: string): string {
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
     throw new Error(`patches/${name}.yaml must hold one YAML mapping`);
   }
-  return YAML.stringify(doc);
+  return toYaml(doc);
 }
 
 /**
@@ -32,7 +40,7 @@ export function rolePatches(spec: ClusterSpec, role: Role): string[] {
 function cniPatch(spec: ClusterSpec): string {
   const cni = spec.talos.cni;
   if (cni.name === "custom") {
-    return YAML.stringify({ cluster: { network: { cni: { name: "custom", urls: cni.urls } } } });
+    return toYaml({ cluster: { network: { cni: { name: "custom", urls: cni.urls } } } });
   }
   return staticPatch(`cni-${cni.name}`);
 }
@@ -45,14 +53,14 @@ export function nodePatches(spec: ClusterSpec, node: NodeSpec, installerImage: s
   const link = spec.talos.link;
   const patches = [
     // The factory installer of the same schematic keeps kernel args and extensions after install.
-    YAML.stringify({ machine: { install: { disk: spec.talos.installDisk, image: installerImage } } }),
+    toYaml({ machine: { install: { disk: spec.talos.installDisk, image: installerImage } } }),
     // `auto: off` replaces the generated `auto: stable`; the two can't be set together with a name.
-    YAML.stringify({ apiVersion: "v1alpha1", kind: "HostnameConfig", auto: "off", hostname: node.name }),
+    toYaml({ apiVersion: "v1alpha1", kind: "HostnameConfig", auto: "off", hostname: node.name }),
     // The node keeps the address its DHCP reservation gives the fixed MAC.
-    YAML.stringify({ apiVersion: "v1alpha1", kind: "DHCPv4Config", name: link }),
+    toYaml({ apiVersion: "v1alpha1", kind: "DHCPv4Config", name: link }),
   ];
   if (node.role === "controlplane" && spec.vip !== undefined) {
-    patches.push(YAML.stringify({ apiVersion: "v1alpha1", kind: "Layer2VIPConfig", name: spec.vip, link }));
+    patches.push(toYaml({ apiVersion: "v1alpha1", kind: "Layer2VIPConfig", name: spec.vip, link }));
   }
   return patches;
 }

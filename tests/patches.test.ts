@@ -84,6 +84,12 @@ describe("per-node patches (Talos 1.13 documents)", () => {
     expect(byKind(parse(nodePatches(spec2, spec2.nodes[0], INSTALLER)), "Layer2VIPConfig")).toEqual([]);
   });
 
+  test("strings are quoted and never folded, so no YAML parser reads `off` as a boolean", () => {
+    const hostname = nodePatches(spec, spec.nodes[0], INSTALLER)[1];
+    expect(hostname).toContain('auto: "off"');
+    for (const patch of rolePatches(spec, "controlplane")) expect(patch).not.toContain("\\\n");
+  });
+
   test("nothing of the pre-1.12 contract: no machine.network, no install.extraKernelArgs", () => {
     const all = [...rolePatches(spec, "controlplane"), ...nodePatches(spec, spec.nodes[0], INSTALLER)];
     for (const doc of parse(all)) {

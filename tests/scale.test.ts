@@ -1,3 +1,4 @@
+import * as YAML from "yaml";
 import { unwrap } from "./helpers/mocks";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, toPulumiConfig } from "./helpers/program";
 
@@ -42,7 +43,7 @@ describe("several Proxmox hosts and workers", () => {
     expect(calls).toHaveLength(10);
     const roles = calls.map((c) => {
       const patches = unwrap(c.inputs.configPatches) as string[];
-      return [c.inputs.machineType, patches.some((p) => p.includes("kind: Layer2VIPConfig"))];
+      return [c.inputs.machineType, patches.some((p) => YAML.parse(p).kind === "Layer2VIPConfig")];
     });
     expect(roles.filter(([t]) => t === "controlplane")).toEqual(Array(3).fill(["controlplane", true]));
     expect(roles.filter(([t]) => t === "worker")).toEqual(Array(7).fill(["worker", false]));
