@@ -164,6 +164,12 @@ export function validateConfig(raw: Record<string, unknown>, otherProblems: stri
   }
 
   const vip = settings?.vip;
+  if (settings && vip === undefined && controlPlanes.length > 1) {
+    warnings.push(
+      `vip: not set, so the Kubernetes endpoint is ${controlPlanes[0].spec.name} alone and fails with it; ` +
+        `set vip to a free address in the nodes' subnet for a highly available endpoint`,
+    );
+  }
   if (vip !== undefined) {
     if (!isHostIPv4(vip)) {
       problems.push(`vip: must be an IPv4 host address such as 10.0.10.10, got ${describe(vip)}`);

@@ -71,9 +71,12 @@ describe("validateConfig accepts the walk-through and applies defaults in code",
     expect(s.workload.enabled).toBe(false);
   });
 
-  test("without a VIP the endpoint is the first control plane", () => {
+  test("without a VIP the endpoint is the first control plane, with a warning", () => {
     const { vip: _vip, ...noVip } = base();
-    expect(validateConfig(noVip).spec.endpoint).toBe("https://10.0.10.11:6443");
+    const result = validateConfig(noVip);
+    expect(result.spec.endpoint).toBe("https://10.0.10.11:6443");
+    expect(result.warnings).toEqual([expect.stringMatching(/^vip: not set, so the Kubernetes endpoint is talos-demo-01 alone/)]);
+    expect(validateConfig({ ...noVip, nodes: [node(1)] }).warnings).toEqual([]);
   });
 
   test("an even number of control planes is a warning, not an error", () => {
