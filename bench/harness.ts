@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { RecordingMocks } from "../tests/helpers/mocks";
+import { RecordingMocks, settle } from "../tests/helpers/mocks";
 
 /** A cluster of `nodeCount` nodes: 3 control planes, the rest workers, over 3 Proxmox hosts. */
 export function benchConfig(nodeCount: number): Record<string, string> {
@@ -28,8 +28,6 @@ export async function startProgram(nodeCount: number, latencyMs: Record<string, 
   await pulumi.runtime.setMocks(mocks, "talos-proxmox", "bench", false);
   pulumi.runtime.setAllConfig(benchConfig(nodeCount), ["proxmoxve:apiToken"]);
   require(path.join(__dirname, "..", "index")); // eslint-disable-line @typescript-eslint/no-require-imports
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-  await settings.waitForRPCs();
+  await settle();
   return mocks;
 }

@@ -58,33 +58,29 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
   constructor(private readonly latencyMs: Record<string, number> = {}) {}
 
   async newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
-    const record: Registration = {
-      type: args.type,
-      name: args.name,
-      inputs: args.inputs,
-      provider: args.provider,
-      arrived: this.clock++,
-      arrivedAt: performance.now(),
-    };
-    this.registrations.push(record);
-    await this.delay(args.type);
-    const result = { id: this.idFor(args), state: this.stateFor(args) };
-    record.completed = this.clock++;
-    record.completedAt = performance.now();
-    return result;
+    const record = { type: args.type, name: args.name, inputs: args.inputs, provider: args.provider };
+    return this.track(this.registrations, record, args.type, () => ({
+      id: this.idFor(args),
+      state: this.stateFor(args),
+    }));
   }
 
   async call(args: pulumi.runtime.MockCallArgs): Promise<pulumi.runtime.MockCallResult> {
-    const record: InvokeCall = {
-      token: args.token,
-      inputs: args.inputs,
-      provider: args.provider,
-      arrived: this.clock++,
-      arrivedAt: performance.now(),
-    };
-    this.calls.push(record);
-    await this.delay(args.token);
-    const result = this.answer(args);
+    const record = { token: args.token, inputs: args.inputs, provider: args.provider };
+    return this.track(this.calls, record, args.token, () => this.answer(args));
+  }
+
+  /** Records a request's arrival, waits its latency, answers it and records the completion. */
+  private async track<T extends Timed, R>(
+    log: T[],
+    request: Omit<T, "arrived" | "arrivedAt">,
+    latencyKey: string,
+    answer: () => R,
+  ): Promise<R> {
+    const record = { ...request, arrived: this.clock++, arrivedAt: performance.now() } as T;
+    log.push(record);
+    await this.delay(latencyKey);
+    const result = answer();
     record.completed = this.clock++;
     record.completedAt = performance.now();
     return result;
