@@ -42,20 +42,74 @@ export interface ProgramRun {
 
 /** The parts of a RegisterResource request the mock API does not pass to `newResource`. */
 export interface RegistrationRequest {
+  type: string;
+  name: string;
+  /** The URN the mock monitor answered with. */
+  urn: string;
   parent: string;
+  custom: boolean;
   dependencies: string[];
+  /** Property name → URNs its value came from. */
+  propertyDependencies: Record<string, string[]>;
   ignoreChanges: string[];
+  replaceOnChanges: string[];
+  replaceWith: string[];
   deleteBeforeReplace: boolean;
+  aliases: AliasSpec[];
+  /** Hook names by kind, e.g. `{ beforeUpdate: ["talos-health"] }`. */
+  hooks: Record<string, string[]>;
 }
 
-interface RegisterResourceRequest {
-  getType(): string;
-  getName(): string;
-  getParent(): string;
-  getDependenciesList(): string[];
-  getIgnorechangesList(): string[];
-  getDeletebeforereplace(): boolean;
+/** One alias as the engine receives it: a full URN, or a spec relative to the resource. */
+export interface AliasSpec {
+  urn?: string;
+  name?: string;
+  type?: string;
+  /** Parent URN; "" for none given; `noParent` for the stack root. */
+  parentUrn?: string;
+  noParent?: boolean;
 }
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+function describeRequest(req: any, urn: string): RegistrationRequest {
+  const hooks: Record<string, string[]> = {};
+  const binding = req.getHooks();
+  if (binding) {
+    for (const kind of ["BeforeCreate", "AfterCreate", "BeforeUpdate", "AfterUpdate", "BeforeDelete", "AfterDelete"]) {
+      const names = binding[`get${kind}List`]() as string[];
+      if (names.length > 0) hooks[kind[0].toLowerCase() + kind.slice(1)] = names;
+    }
+  }
+  const propertyDependencies: Record<string, string[]> = {};
+  req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
+    propertyDependencies[key] = deps.getUrnsList();
+  });
+  return {
+    type: req.getType(),
+    name: req.getName(),
+    urn,
+    parent: req.getParent(),
+    custom: req.getCustom(),
+    dependencies: req.getDependenciesList(),
+    propertyDependencies,
+    ignoreChanges: req.getIgnorechangesList(),
+    replaceOnChanges: req.getReplaceonchangesList(),
+    replaceWith: req.getReplaceWithList(),
+    deleteBeforeReplace: req.getDeletebeforereplace(),
+    aliases: req.getAliasesList().map((a: any) =>
+      a.hasUrn()
+        ? { urn: a.getUrn() }
+        : {
+            name: a.getSpec().getName() || undefined,
+            type: a.getSpec().getType() || undefined,
+            parentUrn: a.getSpec().getParenturn() || undefined,
+            noParent: a.getSpec().getNoparent() || undefined,
+          },
+    ),
+    hooks,
+  };
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 /**
  * Runs index.ts under the mock runtime with the given config, in a fresh module registry so a
@@ -74,7 +128,8 @@ export async function runProgram(
   const requests = new Map<string, RegistrationRequest>();
   let settings!: {
     waitForRPCs(): Promise<void>;
-    getMonitor(): { registerResource: (req: RegisterResourceRequest, callback: unknown) => unknown };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    getMonitor(): any;
   };
   jest.isolateModules(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -88,15 +143,16 @@ export async function runProgram(
     settings = require("@pulumi/pulumi/runtime/settings");
     const monitor = settings.getMonitor();
     const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: RegisterResourceRequest, callback: unknown) => {
-      requests.set(`${req.getType()}::${req.getName()}`, {
-        parent: req.getParent(),
-        dependencies: req.getDependenciesList(),
-        ignoreChanges: req.getIgnorechangesList(),
-        deleteBeforeReplace: req.getDeletebeforereplace(),
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    monitor.registerResource = (req: any, callback: (err: unknown, resp: any) => void) =>
+      register(req, (err: unknown, resp: { getUrn(): string }) => {
+        if (!err) requests.set(`${req.getType()}::${req.getName()}`, describeRequest(req, resp.getUrn()));
+        callback(err, resp);
       });
-      return register(req, callback);
-    };
+    // The mock monitor of @pulumi/pulumi 3.248 has no registerResourceHook; the engine only
+    // needs the hook's name, which the registration carries, so acknowledge it.
+    monitor.registerResourceHook ??= (_req: unknown, callback: (err: null, resp: object) => void) =>
+      callback(null, {});
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     outputs = require("../../index");
   });
