@@ -1,16 +1,12 @@
 import { z } from "zod";
+import { DEFAULT_NGINX_IMAGE, DEFAULT_TALOS_VERSION, GUEST_AGENT_EXTENSION, VM_ID_MAX, VM_ID_MIN } from "./domain";
 
 /**
- * The shape of the stack config (namespace `talos-proxmox`), with the defaults applied in code
- * so that `pulumi up` and the tests behave the same. Cross-field rules (duplicates, VIP, quorum)
- * live in `config.ts`.
+ * The shape of the stack config (namespace `talos-proxmox`) and of the component's Args, with the
+ * defaults applied in code so that `pulumi up` and the tests behave the same. Cross-field rules
+ * (duplicates, VIP, quorum) live in `configRules.ts`.
  */
 
-export const DEFAULT_TALOS_VERSION = "v1.13.9";
-export const DEFAULT_NGINX_IMAGE = "nginx:1.28.0";
-export const GUEST_AGENT_EXTENSION = "siderolabs/qemu-guest-agent";
-/** Kernel argument the network config depends on: it names the NIC `eth0`. */
-export const REQUIRED_KERNEL_ARGS = ["net.ifnames=0"];
 export const CPU_TYPES = ["host", "x86-64-v2", "x86-64-v2-AES", "x86-64-v3", "x86-64-v4"] as const;
 export const CNI_NAMES = ["flannel", "custom", "none"] as const;
 
@@ -61,10 +57,6 @@ const nonEmpty = (what: string) => z.string(must(what)).trim().min(1, must(what)
 
 const stringList = (what: string) => z.array(nonEmpty(what), must(`a list of ${what}`));
 
-/** Proxmox VM IDs run from 100 to 999999999. */
-export const VM_ID_MIN = 100;
-export const VM_ID_MAX = 999_999_999;
-
 export const NODE_KEYS = ["name", "ip", "role", "host", "vmId", "mac", "cores", "memory", "diskSize"] as const;
 
 export const nodeSchema = z.strictObject({
@@ -93,6 +85,7 @@ export const settingsSchema = z.strictObject({
   nodes: z.unknown(),
   proxmoxNode: dnsLabel("pve").default("pve"),
   isoDatastore: nonEmpty("a Proxmox datastore name that holds ISO images, e.g. local").default("local"),
+  isoDatastoreShared: bool("the ISO datastore is shared by every Proxmox host").default(false),
   diskDatastore: nonEmpty("a Proxmox datastore name for VM disks, e.g. local-lvm").default("local-lvm"),
   bridge: nonEmpty("a Proxmox bridge name, e.g. vmbr0").default("vmbr0"),
   vlanId: intRange(1, 4094, "a VLAN ID").optional(),

@@ -31,3 +31,8 @@ export function deriveMac(clusterName: string, nodeName: string): string {
   octets[0] = (octets[0] & 0xfc) | 0x02;
   return octets.map((b) => b.toString(16).padStart(2, "0").toUpperCase()).join(":");
 }
+
+/** A node's VM ID offset under `vmIdBase`: derived from its name only, so list order never moves it. */
+export function vmIdOffset(nodeName: string, span: number): number {
+  return createHash("sha256").update(nodeName).digest().readUInt32BE(0) % span;
+}

@@ -1,9 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { v01Alias } from "./legacy";
 
 export interface NginxAppArgs {
-  /** kubeconfig of the new cluster (secret); resolves only once the cluster is healthy. */
-  kubeconfig: pulumi.Input<string>;
+  /** The cluster's Kubernetes provider (`TalosProxmoxCluster.provider`). */
+  provider: k8s.Provider;
   /** Pinned image, e.g. `nginx:1.28.0`. */
   image: string;
   replicas: number;
@@ -11,13 +12,14 @@ export interface NginxAppArgs {
   nodePort?: number;
   /** A node address for the URL; any node answers on a NodePort. */
   nodeIp: string;
+  /** `clusterName` as release 0.1 used it in resource names, for aliases to that layout. */
+  legacyName?: string;
 }
 
 const labels = { app: "nginx" };
 
 /** The walk-through's `kubectl create deployment nginx` + `kubectl expose --type NodePort`. */
 export class NginxApp extends pulumi.ComponentResource {
-  public readonly provider: k8s.Provider;
   public readonly nodePort: pulumi.Output<number>;
   /** `http://<node ip>:<nodePort>`. */
   public readonly url: pulumi.Output<string>;
@@ -25,18 +27,12 @@ export class NginxApp extends pulumi.ComponentResource {
   constructor(name: string, args: NginxAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-proxmox:workload:NginxApp", name, {}, opts);
 
-    // Built from the cluster's kubeconfig only: never the ambient KUBECONFIG.
-    this.provider = new k8s.Provider(
-      `${name}-k8s`,
-      {
-        kubeconfig: args.kubeconfig,
-        // A destroy after the VMs are gone drops these objects from state instead of failing.
-        deleteUnreachable: true,
-      },
-      { parent: this },
-    );
+    const legacy = (type: string, suffix: string) =>
+      args.legacyName === undefined
+        ? undefined
+        : v01Alias(`talos-proxmox:workload:NginxApp$${type}`, `${args.legacyName}-nginx-${suffix}`);
     // Fixed object names: a replacement must delete the old object before creating the new one.
-    const childOpts = { parent: this, provider: this.provider, deleteBeforeReplace: true };
+    const childOpts = { parent: this, provider: args.provider, deleteBeforeReplace: true };
 
     const deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
@@ -61,7 +57,7 @@ export class NginxApp extends pulumi.ComponentResource {
           },
         },
       },
-      childOpts,
+      { ...childOpts, aliases: legacy("kubernetes:apps/v1:Deployment", "deployment") },
     );
 
     const service = new k8s.core.v1.Service(
@@ -74,7 +70,7 @@ export class NginxApp extends pulumi.ComponentResource {
           ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP", nodePort: args.nodePort }],
         },
       },
-      { ...childOpts, dependsOn: [deployment] },
+      { ...childOpts, dependsOn: [deployment], aliases: legacy("kubernetes:core/v1:Service", "service") },
     );
 
     this.nodePort = service.spec.ports[0].nodePort;

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { ClusterSpec, NodeSpec, Role } from "./config";
+import { ClusterSpec, INSTALL_DISK, LINK, NodeSpec, Role } from "./domain";
 
 /**
  * YAML for a patch, every string double-quoted: values such as `off` stay strings for any YAML
@@ -50,10 +50,10 @@ function cniPatch(spec: ClusterSpec): string {
  * documents, no `.machine.network`, kernel args in the image schematic, not in `machine.install`).
  */
 export function nodePatches(spec: ClusterSpec, node: NodeSpec, installerImage: string): string[] {
-  const link = spec.talos.link;
+  const link = LINK;
   const patches = [
     // The factory installer of the same schematic keeps kernel args and extensions after install.
-    toYaml({ machine: { install: { disk: spec.talos.installDisk, image: installerImage } } }),
+    toYaml({ machine: { install: { disk: INSTALL_DISK, image: installerImage } } }),
     // `auto: off` replaces the generated `auto: stable`; the two can't be set together with a name.
     toYaml({ apiVersion: "v1alpha1", kind: "HostnameConfig", auto: "off", hostname: node.name }),
     // The node keeps the address its DHCP reservation gives the fixed MAC.

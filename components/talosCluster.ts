@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as talos from "../sdk/talos";
-import { ClusterSpec } from "./config";
+import { ClusterSpec, NodeSpec, controlPlanes } from "./domain";
+import { HealthGateState, healthGateHook } from "./healthGate";
+import { v01Alias } from "./legacy";
 import { nodePatches, rolePatches } from "./patches";
 
 export interface TalosClusterArgs {
@@ -8,8 +10,64 @@ export interface TalosClusterArgs {
   spec: ClusterSpec;
   /** Factory installer image for `machine.install.image`. */
   installerImage: pulumi.Input<string>;
-  /** Each node's VM by node name: a node's config is applied only after its VM exists. */
-  vms: Record<string, pulumi.Resource>;
+  /** Each node's VM by node name: a node's config is applied after its VM, and again when it is replaced. */
+  vms: Record<string, pulumi.CustomResource>;
+  /** `clusterName` as release 0.1 used it in resource names, for aliases to that layout. */
+  legacyName?: string;
+}
+
+/** `talosctl gen config` for one node: its role's and its own patches on the cluster's secrets. Pure. */
+export function machineConfigArgs(
+  spec: ClusterSpec,
+  node: NodeSpec,
+  machineSecrets: pulumi.Input<talos.MachineSecrets>,
+  installerImage: pulumi.Input<string>,
+): talos.machine.GetConfigurationArgs {
+  return {
+    clusterName: spec.clusterName,
+    clusterEndpoint: spec.endpoint,
+    machineSecrets,
+    machineType: node.role,
+    talosVersion: spec.talosVersion,
+    kubernetesVersion: spec.kubernetesVersion,
+    configPatches: pulumi
+      .output(installerImage)
+      .apply((image) => [...rolePatches(spec, node.role), ...nodePatches(spec, node, image)]),
+    docs: false,
+    examples: false,
+  };
+}
+
+/** `talosctl apply-config` for one node. Pure. */
+export function applyArgs(
+  node: NodeSpec,
+  clientConfiguration: pulumi.Input<talos.ClientConfigurationArgs>,
+  machineConfiguration: pulumi.Input<string>,
+): talos.machine.ConfigurationApplyArgs {
+  return {
+    node: node.ip,
+    clientConfiguration,
+    machineConfigurationInput: machineConfiguration,
+    // A change that needs a reboot is staged for the next one instead of rebooting every node at
+    // once; the node is listed in `pendingReboots` (see README, "Changes after day one").
+    applyMode: "staged_if_needing_reboot",
+    // Destroy leaves the node as is: the VM is deleted right after, reachable or not.
+    onDestroy: { reset: false },
+  };
+}
+
+/** What the health gate records: it re-checks health when any of it changes. Pure. */
+export function healthGateState(
+  spec: ClusterSpec,
+  bootstrap: pulumi.Input<string>,
+  configHashes: Record<string, pulumi.Input<string>>,
+): pulumi.Output<HealthGateState> {
+  return pulumi.all([bootstrap, configHashes]).apply(([bootstrapId, hashes]) => ({
+    bootstrap: bootstrapId,
+    nodes: Object.fromEntries(
+      spec.nodes.map((n) => [n.name, { role: n.role, ip: n.ip, config: hashes[n.name] }] as const),
+    ),
+  }));
 }
 
 /**
@@ -25,22 +83,23 @@ export class TalosCluster extends pulumi.ComponentResource {
   public readonly kubeconfig: pulumi.Output<string>;
   /** Name of the node whose etcd was bootstrapped. */
   public readonly bootstrapNode: string;
+  /** Nodes whose hardware or staged config waits for a reboot. */
+  public readonly pendingReboots: pulumi.Output<string[]>;
   public readonly applies: Record<string, talos.machine.ConfigurationApply>;
   public readonly bootstrap: talos.machine.Bootstrap;
 
   constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-proxmox:cluster:TalosCluster", name, {}, opts);
     const { spec } = args;
-    const controlPlanes = spec.nodes.filter((n) => n.role === "controlplane");
-    const workers = spec.nodes.filter((n) => n.role === "worker");
-    const controlPlaneIps = controlPlanes.map((n) => n.ip);
+    const legacy = (type: string, suffix: string) =>
+      args.legacyName === undefined ? undefined : v01Alias(`talos-proxmox:cluster:TalosCluster$${type}`, `${args.legacyName}-${suffix}`);
 
-    // New secrets would mean a new PKI the running nodes reject: bumping talosVersion later must
-    // not replace them.
+    // New secrets would mean a new PKI the running nodes reject: the name never contains
+    // clusterName, and a talosVersion bump must not replace them.
     const secrets = new talos.machine.Secrets(
       `${name}-secrets`,
       { talosVersion: spec.talosVersion },
-      { parent: this, ignoreChanges: ["talosVersion"] },
+      { parent: this, ignoreChanges: ["talosVersion"], aliases: legacy(talos.machine.Secrets.__pulumiType, "secrets") },
     );
     // Marked here as well, so they stay secret whatever the engine reports for nested fields.
     const machineSecrets = pulumi.secret(secrets.machineSecrets);
@@ -48,66 +107,67 @@ export class TalosCluster extends pulumi.ComponentResource {
 
     this.applies = {};
     for (const node of spec.nodes) {
-      const machineConfig = talos.machine.getConfigurationOutput(
-        {
-          clusterName: spec.clusterName,
-          clusterEndpoint: spec.endpoint,
-          machineSecrets,
-          machineType: node.role,
-          talosVersion: spec.talosVersion,
-          kubernetesVersion: spec.kubernetesVersion,
-          configPatches: pulumi
-            .output(args.installerImage)
-            .apply((image) => [...rolePatches(spec, node.role), ...nodePatches(spec, node, image)]),
-          docs: false,
-          examples: false,
-        },
-        { parent: this },
-      );
       const vm = args.vms[node.name];
       if (!vm) throw new Error(`TalosCluster: no VM given for node ${node.name}`);
+      const machineConfig = talos.machine.getConfigurationOutput(
+        machineConfigArgs(spec, node, machineSecrets, args.installerImage),
+        { parent: this },
+      );
       this.applies[node.name] = new talos.machine.ConfigurationApply(
         `${name}-apply-${node.name}`,
+        applyArgs(node, this.clientConfiguration, machineConfig.machineConfiguration),
         {
-          node: node.ip,
-          clientConfiguration: this.clientConfiguration,
-          machineConfigurationInput: machineConfig.machineConfiguration,
-          // Destroy leaves the node as is: the VM is deleted right after, reachable or not.
-          onDestroy: { reset: false },
+          parent: this,
+          dependsOn: [vm],
+          // A new VM boots into maintenance mode and needs its config again.
+          replaceWith: [vm],
+          aliases: legacy(talos.machine.ConfigurationApply.__pulumiType, `apply-${node.name}`),
         },
-        { parent: this, dependsOn: [vm] },
       );
     }
 
-    const first = controlPlanes[0];
-    this.bootstrapNode = first.name;
+    const bootstrapNode = spec.nodes.find((n) => n.name === spec.bootstrapNode)!;
+    this.bootstrapNode = bootstrapNode.name;
     this.bootstrap = new talos.machine.Bootstrap(
       `${name}-bootstrap`,
-      { node: first.ip, clientConfiguration: this.clientConfiguration },
-      { parent: this, dependsOn: controlPlanes.map((n) => this.applies[n.name]) },
+      { node: bootstrapNode.ip, clientConfiguration: this.clientConfiguration },
+      {
+        parent: this,
+        dependsOn: controlPlanes(spec).map((n) => this.applies[n.name]),
+        // Bootstrapping happens once per cluster: a later change of its target (that node removed
+        // or renamed) must never bootstrap a second etcd cluster.
+        ignoreChanges: ["node", "endpoint"],
+        aliases: legacy(talos.machine.Bootstrap.__pulumiType, "bootstrap"),
+      },
     );
 
-    const health = talos.cluster.getHealthOutput(
+    const configHashes = Object.fromEntries(spec.nodes.map((n) => [n.name, this.applies[n.name].machineConfigurationHash]));
+    const healthGate = new pulumi.Stash(
+      `${name}-health`,
+      { input: healthGateState(spec, this.bootstrap.id, configHashes) },
       {
-        clientConfiguration: this.clientConfiguration,
-        controlPlaneNodes: controlPlaneIps,
-        endpoints: controlPlaneIps,
-        workerNodes: workers.map((n) => n.ip),
-        // Without a CNI nodes never turn Ready; check Talos and etcd only.
-        skipKubernetesChecks: spec.talos.cni.name === "none",
-        timeouts: { read: spec.talos.healthTimeout },
+        parent: this,
+        replaceWith: Object.values(this.applies),
+        hooks: (() => {
+          const hook = healthGateHook(`${name}-health-check`, {
+            clientConfiguration: this.clientConfiguration,
+            timeout: spec.talos.healthTimeout,
+            cniNone: spec.talos.cni.name === "none",
+          });
+          return { beforeCreate: [hook], beforeUpdate: [hook] };
+        })(),
       },
-      { parent: this, dependsOn: [this.bootstrap, ...workers.map((n) => this.applies[n.name])] },
     );
 
     const kubeconfig = new talos.cluster.Kubeconfig(
       `${name}-kubeconfig`,
-      { node: first.ip, clientConfiguration: this.clientConfiguration },
-      { parent: this, dependsOn: [this.bootstrap] },
+      { node: bootstrapNode.ip, clientConfiguration: this.clientConfiguration },
+      { parent: this, dependsOn: [this.bootstrap], aliases: legacy(talos.cluster.Kubeconfig.__pulumiType, "kubeconfig") },
     );
-    // Depending on the health result makes every consumer (the Kubernetes provider) wait for it.
-    this.kubeconfig = pulumi.secret(pulumi.all([kubeconfig.kubeconfigRaw, health.id]).apply(([raw]) => raw));
+    // Depending on the health gate makes every consumer (the Kubernetes provider) wait for it.
+    this.kubeconfig = pulumi.secret(pulumi.all([kubeconfig.kubeconfigRaw, healthGate.id]).apply(([raw]) => raw));
 
+    const controlPlaneIps = controlPlanes(spec).map((n) => n.ip);
     this.talosconfig = pulumi.secret(
       talos.client.getConfigurationOutput(
         {
@@ -120,11 +180,41 @@ export class TalosCluster extends pulumi.ComponentResource {
       ).talosConfig,
     );
 
+    this.pendingReboots = pendingReboots(name, spec, args.vms, this.applies, this);
+
     this.registerOutputs({
       clientConfiguration: this.clientConfiguration,
       talosconfig: this.talosconfig,
       kubeconfig: this.kubeconfig,
       bootstrapNode: this.bootstrapNode,
+      pendingReboots: this.pendingReboots,
     });
   }
+}
+
+/**
+ * Nodes waiting for a reboot: their VM's cores or memory differ from what it last booted with
+ * (a `Stash` keeps its first value as `output` until replaced, and is replaced with the VM), or
+ * their last config apply was staged.
+ */
+function pendingReboots(
+  name: string,
+  spec: ClusterSpec,
+  vms: Record<string, pulumi.CustomResource>,
+  applies: Record<string, talos.machine.ConfigurationApply>,
+  parent: pulumi.Resource,
+): pulumi.Output<string[]> {
+  const perNode = spec.nodes.map((node) => {
+    const booted = new pulumi.Stash(
+      `${name}-boot-${node.name}`,
+      { input: { cores: node.cores, memory: node.memory } },
+      { parent, replaceWith: [vms[node.name]] },
+    );
+    return pulumi
+      .all([booted.input, booted.output, applies[node.name].resolvedApplyMode])
+      .apply(([wanted, bootedWith, mode]) =>
+        JSON.stringify(wanted) !== JSON.stringify(bootedWith ?? wanted) || mode === "staged" ? [node.name] : [],
+      );
+  });
+  return pulumi.all(perNode).apply((lists) => lists.flat());
 }

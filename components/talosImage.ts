@@ -2,6 +2,7 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import * as talos from "../sdk/talos";
+import { v01Alias } from "./legacy";
 
 export interface TalosImageArgs {
   /** Names the ISO files, so two clusters on one Proxmox host never share (or delete) one. */
@@ -16,6 +17,13 @@ export interface TalosImageArgs {
   hosts: string[];
   /** Datastore for the ISO files (content type `iso`), e.g. `local`. */
   isoDatastore: string;
+  /**
+   * When the ISO datastore is shared by every host (NFS, CephFS), the one host that downloads the
+   * ISO for all; unset downloads to each host's own datastore.
+   */
+  sharedIsoHost?: string;
+  /** `clusterName` as release 0.1 used it in resource names, for aliases to that layout. */
+  legacyName?: string;
 }
 
 /** Schematic YAML for the Image Factory. Pure. */
@@ -49,10 +57,18 @@ export class TalosImage extends pulumi.ComponentResource {
   constructor(name: string, args: TalosImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-proxmox:image:TalosImage", name, {}, opts);
 
+    const legacy = (type: string, suffix: string) =>
+      args.legacyName === undefined ? undefined : v01Alias(`talos-proxmox:image:TalosImage$${type}`, `${args.legacyName}-${suffix}`);
     const schematic = new talos.imageFactory.Schematic(
       `${name}-schematic`,
       { schematic: renderSchematic(args.kernelArgs, args.extensions) },
-      { parent: this },
+      {
+        parent: this,
+        // The provider updates a changed schematic in place and keeps the old ID (see README,
+        // "Changing extensions or kernel args"); only a new resource gets the new schematic's ID.
+        replaceOnChanges: ["schematic"],
+        aliases: legacy(talos.imageFactory.Schematic.__pulumiType, "schematic"),
+      },
     );
     this.schematicId = schematic.id;
 
@@ -65,7 +81,8 @@ export class TalosImage extends pulumi.ComponentResource {
 
     const fileName = schematic.id.apply((id) => isoFileName(args.clusterName, args.talosVersion, id));
     this.isoFileIds = {};
-    for (const host of [...new Set(args.hosts)].sort()) {
+    const downloadHosts = args.sharedIsoHost ? [args.sharedIsoHost] : [...new Set(args.hosts)].sort();
+    for (const host of downloadHosts) {
       const iso = new proxmoxve.download.File(
         `${name}-iso-${host}`,
         {
@@ -79,10 +96,12 @@ export class TalosImage extends pulumi.ComponentResource {
           // The factory builds an ISO on its first request; allow more than the 600 s default.
           uploadTimeout: 1800,
         },
-        { parent: this },
+        { parent: this, aliases: legacy("proxmoxve:download/file:File", `iso-${host}`) },
       );
       this.isoFileIds[host] = iso.id;
     }
+    // On shared storage every host sees the one file under the same volume ID.
+    for (const host of args.hosts) this.isoFileIds[host] ??= this.isoFileIds[downloadHosts[0]];
 
     this.registerOutputs({
       schematicId: this.schematicId,

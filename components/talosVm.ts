@@ -1,11 +1,7 @@
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
-import { NodeSpec } from "./config";
-
-/** Disk bus of the install disk: `scsi0` is `/dev/sda` in the guest (the Talos install disk). */
-export const INSTALL_DISK_INTERFACE = "scsi0";
-/** Where the ISO is attached; boot falls through to it while the disk is empty. */
-export const CDROM_INTERFACE = "ide2";
+import { CDROM_INTERFACE, INSTALL_DISK_INTERFACE, NodeSpec } from "./domain";
+import { v01Alias } from "./legacy";
 
 export interface TalosVmArgs {
   /** The node: name, role, Proxmox host, VM ID, MAC and size. */
@@ -23,6 +19,8 @@ export interface TalosVmArgs {
   vlanId?: number;
   /** Enable the QEMU guest agent: only when the image has the qemu-guest-agent extension. */
   guestAgent: boolean;
+  /** `clusterName` as release 0.1 used it, for an alias to that layout (VMs were named by node). */
+  legacyName?: string;
 }
 
 /** VM arguments for one Talos node. Pure, so the shape is tested directly. */
@@ -63,11 +61,30 @@ export function vmArgs(args: TalosVmArgs): proxmoxve.VmLegacyArgs {
     },
     onBoot: true,
     started: true,
+    // A size change must never reboot every VM at once (the provider's default is to reboot each
+    // changed VM right after its update); the node shows in `pendingReboots` instead.
+    rebootAfterUpdate: false,
     // A hard stop on destroy: a node that ignores ACPI (or has no agent yet) can't hang teardown.
     stopOnDestroy: true,
     timeoutStopVm: 120,
     purgeOnDestroy: true,
     deleteUnreferencedDisksOnDestroy: true,
+  };
+}
+
+/** Resource options of the VM: how it is replaced and what the provider reports back. */
+export function vmOptions(args: TalosVmArgs, parent: pulumi.Resource): pulumi.CustomResourceOptions {
+  return {
+    parent,
+    // The new VM reuses the VM ID and MAC (and so the address): the old one must go first.
+    deleteBeforeReplace: true,
+    // The provider reads an unset disk speed back as an empty block and shows a change on every
+    // run (muhlba91/pulumi-proxmoxve#664; bpg disk/schema.go defaults it to zeros).
+    ignoreChanges: ["disks[*].speed"],
+    aliases:
+      args.legacyName === undefined
+        ? undefined
+        : v01Alias("talos-proxmox:vm:TalosVm$proxmoxve:index/vmLegacy:VmLegacy", args.node.name),
   };
 }
 
@@ -79,7 +96,7 @@ export class TalosVm extends pulumi.ComponentResource {
 
   constructor(name: string, args: TalosVmArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-proxmox:vm:TalosVm", name, {}, opts);
-    this.vm = new proxmoxve.VmLegacy(name, vmArgs(args), { parent: this });
+    this.vm = new proxmoxve.VmLegacy(name, vmArgs(args), vmOptions(args, this));
     this.vmId = this.vm.vmId;
     this.macAddress = pulumi.output(args.node.mac);
     this.registerOutputs({ vmId: this.vmId, macAddress: this.macAddress });

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { ConfigError, validateConfig } from "../components/config";
+import { ConfigError, validateConfig } from "../components/validate";
 
 /** Anything YAML could produce where a value is expected. */
 const yamlish = fc.oneof(

@@ -1,6 +1,6 @@
-import { ConfigError, validateConfig } from "../components/config";
+import { ConfigError, validateConfig } from "../components/validate";
 import { deriveMac } from "../components/network";
-import { DEFAULT_TALOS_VERSION } from "../components/configSchema";
+import { DEFAULT_TALOS_VERSION } from "../components/domain";
 import { REJECTED_CONFIGS, base, node } from "./helpers/configCases";
 
 

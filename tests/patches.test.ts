@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as YAML from "yaml";
-import { validateConfig } from "../components/config";
+import { validateConfig } from "../components/validate";
 import { PATCH_DIR, nodePatches, rolePatches } from "../components/patches";
 import { base, node } from "./helpers/configCases";
 

@@ -1,6 +1,6 @@
 import * as YAML from "yaml";
 import { isoFileName } from "../components/talosImage";
-import { FAKE_KUBECONFIG, FAKE_TALOSCONFIG, unwrap } from "./helpers/mocks";
+import { FAKE_KUBECONFIG, FAKE_TALOSCONFIG, isSecretWrapper, unwrap } from "./helpers/mocks";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, stackConfig } from "./helpers/program";
 
 /** The whole program with Pulumi.dev.yaml, the walk-through's demo environment. */
@@ -81,22 +81,32 @@ describe("program with Pulumi.dev.yaml", () => {
     expect(run.values.talosconfig).toBe(FAKE_TALOSCONFIG);
   });
 
+  test("the cluster's Kubernetes provider uses its kubeconfig (secret) and tolerates a gone cluster", () => {
+    const [provider] = run.mocks.ofType("pulumi:providers:kubernetes");
+    expect(isSecretWrapper(provider.inputs.kubeconfig)).toBe(true);
+    expect(unwrap(provider.inputs.kubeconfig)).toBe(FAKE_KUBECONFIG);
+    expect(String(provider.inputs.deleteUnreachable)).toBe("true");
+  });
+
   test("kubeconfig and talosconfig are secret outputs", async () => {
     expect(await run.pulumi.isSecret(run.outputs.kubeconfig)).toBe(true);
     expect(await run.pulumi.isSecret(run.outputs.talosconfig)).toBe(true);
   });
 
   test("every resource is parented to its component", () => {
-    const parentType = (key: string) => run.requests.get(key)?.parent.split("::")[2];
+    const parentType = (key: string) => run.requests.get(key)?.parent.split("::")[2].split("$").pop();
     const expectations: [string, string][] = [
-      ["proxmoxve:index/vmLegacy:VmLegacy::talos-demo-02", "talos-proxmox:vm:TalosVm"],
-      ["proxmoxve:download/file:File::demo-cluster-iso-pve", "talos-proxmox:image:TalosImage"],
-      ["talos:imageFactory/schematic:Schematic::demo-cluster-schematic", "talos-proxmox:image:TalosImage"],
-      ["talos:machine/secrets:Secrets::demo-cluster-secrets", "talos-proxmox:cluster:TalosCluster"],
-      ["talos:machine/bootstrap:Bootstrap::demo-cluster-bootstrap", "talos-proxmox:cluster:TalosCluster"],
-      ["talos:cluster/kubeconfig:Kubeconfig::demo-cluster-kubeconfig", "talos-proxmox:cluster:TalosCluster"],
-      ["kubernetes:apps/v1:Deployment::demo-cluster-nginx-deployment", "talos-proxmox:workload:NginxApp"],
-      ["pulumi:providers:kubernetes::demo-cluster-nginx-k8s", "talos-proxmox:workload:NginxApp"],
+      ["proxmoxve:index/vmLegacy:VmLegacy::cluster-talos-demo-02", "talos-proxmox:vm:TalosVm"],
+      ["proxmoxve:download/file:File::cluster-iso-pve", "talos-proxmox:image:TalosImage"],
+      ["talos:imageFactory/schematic:Schematic::cluster-schematic", "talos-proxmox:image:TalosImage"],
+      ["talos:machine/secrets:Secrets::cluster-secrets", "talos-proxmox:cluster:TalosCluster"],
+      ["talos:machine/bootstrap:Bootstrap::cluster-bootstrap", "talos-proxmox:cluster:TalosCluster"],
+      ["talos:cluster/kubeconfig:Kubeconfig::cluster-kubeconfig", "talos-proxmox:cluster:TalosCluster"],
+      ["pulumi:index:Stash::cluster-health", "talos-proxmox:cluster:TalosCluster"],
+      ["talos-proxmox:cluster:TalosCluster::cluster", "talos-proxmox:index:TalosProxmoxCluster"],
+      ["talos-proxmox:vm:TalosVm::cluster-talos-demo-02", "talos-proxmox:index:TalosProxmoxCluster"],
+      ["pulumi:providers:kubernetes::cluster-k8s", "talos-proxmox:index:TalosProxmoxCluster"],
+      ["kubernetes:apps/v1:Deployment::nginx-deployment", "talos-proxmox:workload:NginxApp"],
     ];
     for (const [key, type] of expectations) expect([key, parentType(key)]).toEqual([key, type]);
   });
@@ -104,12 +114,14 @@ describe("program with Pulumi.dev.yaml", () => {
   test("dependsOn reaches the engine: apply after its VM, bootstrap after every apply", () => {
     const urnOf = (type: string, name: string) =>
       expect.stringMatching(new RegExp(`::${type.replace(/[$/]/g, "\\$&")}::${name}$`));
-    const apply = run.requests.get("talos:machine/configurationApply:ConfigurationApply::demo-cluster-apply-talos-demo-03");
-    expect(apply?.dependencies).toContainEqual(urnOf("talos-proxmox:vm:TalosVm$proxmoxve:index/vmLegacy:VmLegacy", "talos-demo-03"));
-    const bootstrap = run.requests.get("talos:machine/bootstrap:Bootstrap::demo-cluster-bootstrap");
+    const apply = run.requests.get("talos:machine/configurationApply:ConfigurationApply::cluster-apply-talos-demo-03");
+    expect(apply?.dependencies).toContainEqual(
+      urnOf("talos-proxmox:vm:TalosVm$proxmoxve:index/vmLegacy:VmLegacy", "cluster-talos-demo-03"),
+    );
+    const bootstrap = run.requests.get("talos:machine/bootstrap:Bootstrap::cluster-bootstrap");
     for (const n of ["01", "02", "03"]) {
       expect(bootstrap?.dependencies).toContainEqual(
-        urnOf("talos-proxmox:cluster:TalosCluster$talos:machine/configurationApply:ConfigurationApply", `demo-cluster-apply-talos-demo-${n}`),
+        urnOf("talos-proxmox:cluster:TalosCluster$talos:machine/configurationApply:ConfigurationApply", `cluster-apply-talos-demo-${n}`),
       );
     }
   });
@@ -121,7 +133,8 @@ describe("program with Pulumi.dev.yaml", () => {
       "talos-proxmox:workloadEnabled": "false",
     });
     expect(off.mocks.registrations.filter((r) => r.type.startsWith("kubernetes:"))).toEqual([]);
-    expect(off.mocks.ofType("pulumi:providers:kubernetes")).toEqual([]);
+    // The cluster's own provider stays, for the user's workloads.
+    expect(off.mocks.ofType("pulumi:providers:kubernetes").map((r) => r.name)).toEqual(["cluster-k8s"]);
     expect(off.values.nginxUrl).toBeUndefined();
   });
 });

@@ -38,7 +38,7 @@ describe("determinism and redeploy", () => {
 
   test("changing talosVersion later never replaces the cluster's secrets", async () => {
     const run = await runProgram(config);
-    expect(run.requests.get("talos:machine/secrets:Secrets::demo-cluster-secrets")?.ignoreChanges).toEqual([
+    expect(run.requests.get("talos:machine/secrets:Secrets::cluster-secrets")?.ignoreChanges).toEqual([
       "talosVersion",
     ]);
   });
@@ -46,8 +46,8 @@ describe("determinism and redeploy", () => {
   test("fixed-name Kubernetes objects are deleted before they are replaced", async () => {
     const run = await runProgram(config);
     for (const key of [
-      "kubernetes:apps/v1:Deployment::demo-cluster-nginx-deployment",
-      "kubernetes:core/v1:Service::demo-cluster-nginx-service",
+      "kubernetes:apps/v1:Deployment::nginx-deployment",
+      "kubernetes:core/v1:Service::nginx-service",
     ]) {
       expect([key, run.requests.get(key)?.deleteBeforeReplace]).toEqual([key, true]);
     }

@@ -1,4 +1,5 @@
 import * as YAML from "yaml";
+import { HealthGateState, healthCheckPlan } from "../components/healthGate";
 import { unwrap } from "./helpers/mocks";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, toPulumiConfig } from "./helpers/program";
 
@@ -26,7 +27,7 @@ describe("several Proxmox hosts and workers", () => {
       .ofType("proxmoxve:index/vmLegacy:VmLegacy")
       .map((r) => [r.name, (unwrap(r.inputs) as { nodeName: string }).nodeName])
       .sort();
-    expect(placed).toEqual(nodes.map((n) => [n.name, n.host ?? "pve2"]).sort());
+    expect(placed).toEqual(nodes.map((n) => [`cluster-${n.name}`, n.host ?? "pve2"]).sort());
   });
 
   test("the ISO is downloaded once per host used, and each VM mounts its host's copy", () => {
@@ -49,10 +50,12 @@ describe("several Proxmox hosts and workers", () => {
     expect(roles.filter(([t]) => t === "worker")).toEqual(Array(7).fill(["worker", false]));
   });
 
-  test("one bootstrap; health checks all workers; talosconfig targets all nodes", () => {
+  test("one bootstrap; the health gate checks all workers; talosconfig targets all nodes", () => {
     expect(run.mocks.ofType("talos:machine/bootstrap:Bootstrap")).toHaveLength(1);
-    const [health] = run.mocks.callsOf("talos:cluster/getHealth:getHealth");
-    expect(unwrap(health.inputs)).toMatchObject({
+    const [gate] = run.mocks.ofType("pulumi:index:Stash").filter((r) => r.name === "cluster-health");
+    const plan = healthCheckPlan(undefined, unwrap(gate.inputs.input) as HealthGateState, false);
+    expect(plan).toMatchObject({
+      run: true,
       controlPlaneNodes: ["10.0.20.11", "10.0.20.12", "10.0.20.13"],
       workerNodes: nodes.slice(3).map((n) => n.ip),
     });

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as talos from "../sdk/talos";
+import { invokeOptions } from "../sdk/talos/plugin";
 import { RecordingMocks, isSecretWrapper, settle, useMocks, valueOf } from "./helpers/mocks";
 
 /**
@@ -230,11 +231,11 @@ describe("Talos binding matches provider v0.8.1", () => {
   });
 
   test("invoke options carry the plugin version and server; the caller's win", () => {
-    expect(talos.invokeOptions(undefined)).toEqual({
+    expect(invokeOptions(undefined)).toEqual({
       version: "0.8.1",
       pluginDownloadURL: "github://api.github.com/pulumiverse",
     });
-    expect(talos.invokeOptions({ version: "1.0.0" }).version).toBe("1.0.0");
+    expect(invokeOptions({ version: "1.0.0" }).version).toBe("1.0.0");
   });
 
   test("the explicit provider registers as pulumi:providers:talos", async () => {

@@ -1,7 +1,7 @@
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { validateConfig } from "../components/config";
+import { validateConfig } from "../components/validate";
 import { TalosCluster } from "../components/talosCluster";
 import { base, node } from "./helpers/configCases";
 import { InvokeCall, RecordingMocks, Registration, isSecretWrapper, settle, unwrap, useMocks, valueOf } from "./helpers/mocks";

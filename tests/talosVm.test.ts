@@ -1,4 +1,4 @@
-import { validateConfig } from "../components/config";
+import { validateConfig } from "../components/validate";
 import { TalosVm, vmArgs } from "../components/talosVm";
 import { base, node } from "./helpers/configCases";
 import { RecordingMocks, settle, unwrap, useMocks, valueOf } from "./helpers/mocks";

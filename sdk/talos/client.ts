@@ -35,8 +35,7 @@ export function getConfigurationOutput(
       endpoints: args.endpoints,
       nodes: args.nodes,
     },
-    ["clientConfiguration", "clusterName"],
+    { required: ["clientConfiguration", "clusterName"], secretResult: true },
     opts,
-    true,
   );
 }

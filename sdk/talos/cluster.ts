@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { invokeOutput, requireInputs, resourceOptions } from "./plugin";
+import { invokeOutput, invokePromise, requireInputs, resourceOptions } from "./plugin";
 import { ClientConfigurationArgs, KubernetesClientConfiguration } from "./types";
 
 export interface KubeconfigArgs {
@@ -78,8 +78,15 @@ export function getHealthOutput(
       skipKubernetesChecks: args.skipKubernetesChecks,
       timeouts: args.timeouts,
     },
-    ["clientConfiguration", "controlPlaneNodes", "endpoints"],
+    { required: ["clientConfiguration", "controlPlaneNodes", "endpoints"], secretResult: false },
     opts,
-    false,
   );
+}
+
+/** `getHealth` as a Promise, for a resource hook: resolves once healthy, rejects on timeout. */
+export function getHealth(
+  args: { [K in keyof GetHealthArgs]: pulumi.Unwrap<GetHealthArgs[K]> },
+  opts?: pulumi.InvokeOptions,
+): Promise<GetHealthResult> {
+  return invokePromise<GetHealthResult>(getHealthToken, { ...args }, ["clientConfiguration", "controlPlaneNodes", "endpoints"], opts);
 }

@@ -51,8 +51,7 @@ export function getUrlsOutput(args: GetUrlsArgs, opts?: pulumi.InvokeOutputOptio
       platform: args.platform,
       sbc: args.sbc,
     },
-    ["schematicId", "talosVersion"],
+    { required: ["schematicId", "talosVersion"], secretResult: false },
     opts,
-    false,
   );
 }

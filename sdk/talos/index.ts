@@ -7,7 +7,7 @@ export * as client from "./client";
 export * as cluster from "./cluster";
 export * as imageFactory from "./imageFactory";
 export * as machine from "./machine";
-export * from "./plugin";
+export { PLUGIN_DOWNLOAD_URL, PLUGIN_NAME, PLUGIN_VERSION } from "./plugin";
 export { Provider } from "./provider";
 export type { ProviderArgs } from "./provider";
 export * from "./types";

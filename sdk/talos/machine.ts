@@ -166,9 +166,8 @@ export function getConfigurationOutput(
       kubernetesVersion: args.kubernetesVersion,
       talosVersion: args.talosVersion,
     },
-    ["clusterEndpoint", "clusterName", "machineSecrets", "machineType"],
+    { required: ["clusterEndpoint", "clusterName", "machineSecrets", "machineType"], secretResult: true },
     opts,
-    true,
   );
 }
 

@@ -51,11 +51,24 @@ export function requireInputs(
 export function invokeOutput<T>(
   token: string,
   args: Record<string, unknown>,
-  required: readonly string[],
+  schema: { required: readonly string[]; secretResult: boolean },
   opts: pulumi.InvokeOutputOptions | undefined,
-  hasSecretResult: boolean,
 ): pulumi.Output<T> {
-  requireInputs(token, args, required);
+  requireInputs(token, args, schema.required);
   const result = pulumi.runtime.invokeOutput<T>(token, args as pulumi.Inputs, invokeOptions(opts));
-  return hasSecretResult ? (pulumi.secret(result) as pulumi.Output<T>) : result;
+  return schema.secretResult ? (pulumi.secret(result) as pulumi.Output<T>) : result;
+}
+
+/**
+ * Promise-form invoke, for code that runs outside the resource graph (resource hooks). Secrets in
+ * the result are not tracked: use it only for results without secrets.
+ */
+export function invokePromise<T>(
+  token: string,
+  args: Record<string, unknown>,
+  required: readonly string[],
+  opts?: pulumi.InvokeOptions,
+): Promise<T> {
+  requireInputs(token, args, required);
+  return pulumi.runtime.invoke(token, args as pulumi.Inputs, { ...defaults, ...(opts ?? {}) }) as Promise<T>;
 }

@@ -55,14 +55,26 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
   public readonly calls: InvokeCall[] = [];
   private clock = 0;
 
-  constructor(private readonly latencyMs: Record<string, number> = {}) {}
+  /**
+   * @param latencyMs delay per resource type or invoke token
+   * @param priorState the state an earlier run left, by `type::name`, for resources whose state
+   *   depends on it (a Stash keeps its first value as `output`)
+   */
+  constructor(
+    private readonly latencyMs: Record<string, number> = {},
+    private readonly priorState: Map<string, Record<string, unknown>> = new Map(),
+  ) {}
+
+  /** The state each resource was given, by `type::name`: the prior state of a next run. */
+  public readonly state = new Map<string, Record<string, unknown>>();
 
   async newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
     const record = { type: args.type, name: args.name, inputs: args.inputs, provider: args.provider };
-    return this.track(this.registrations, record, args.type, () => ({
-      id: this.idFor(args),
-      state: this.stateFor(args),
-    }));
+    return this.track(this.registrations, record, args.type, () => {
+      const state = this.stateFor(args);
+      this.state.set(`${args.type}::${args.name}`, state);
+      return { id: this.idFor(args), state };
+    });
   }
 
   async call(args: pulumi.runtime.MockCallArgs): Promise<pulumi.runtime.MockCallResult> {
@@ -124,7 +136,17 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
           clientConfiguration: { caCertificate: "ca", clientCertificate: "crt", clientKey: "CLIENT-KEY-VALUE" },
         };
       case "talos:machine/configurationApply:ConfigurationApply":
-        return { ...inputs, machineConfiguration: inputs.machineConfigurationInput, resolvedApplyMode: "auto" };
+        return {
+          ...inputs,
+          machineConfiguration: inputs.machineConfigurationInput,
+          machineConfigurationHash: hash(JSON.stringify(unwrap(inputs.machineConfigurationInput))),
+          resolvedApplyMode: "auto",
+        };
+      case "pulumi:index:Stash": {
+        // The engine keeps a Stash's first input as its output until it is replaced.
+        const prior = this.priorState.get(`${args.type}::${args.name}`);
+        return { ...inputs, output: prior ? prior.output : inputs.input };
+      }
       case "talos:cluster/kubeconfig:Kubeconfig":
         return { ...inputs, kubeconfigRaw: FAKE_KUBECONFIG };
       case "proxmoxve:index/vmLegacy:VmLegacy": {

@@ -1,0 +1,203 @@
+import { NodeSpec, SUPPORTED_KUBERNETES_MINORS, VM_ID_MAX, VM_ID_SPAN, talosMinor } from "./domain";
+import { Settings, describe } from "./configSchema";
+import { isHostIPv4, isMacAddress, isMulticastMac } from "./network";
+
+/**
+ * The cross-field rules of the config, one concern each. A rule sees the settings that passed the
+ * schema and the nodes built from them, and returns problems (errors) and warnings; the driver in
+ * `validate.ts` runs them all and reports everything at once.
+ */
+
+/** A node as the rules see it: its place in the user's list and whether its MAC was configured. */
+export interface CheckedNode {
+  index: number;
+  spec: NodeSpec;
+  macConfigured: boolean;
+  vmIdConfigured: boolean;
+}
+
+export interface RuleInput {
+  /** Undefined when a top-level setting failed the schema. */
+  settings?: Settings;
+  nodes: CheckedNode[];
+  /** Every node entry passed the schema (so counts over nodes mean something). */
+  nodesComplete: boolean;
+}
+
+export interface Findings {
+  problems: string[];
+  warnings: string[];
+}
+
+export type Rule = (input: RuleInput) => Partial<Findings>;
+
+const at = (n: CheckedNode, key: string) => `nodes[${n.index}].${key}`;
+
+export const nodeIpIsHostAddress: Rule = ({ nodes }) => ({
+  problems: nodes
+    .filter((n) => !isHostIPv4(n.spec.ip))
+    .map((n) => `${at(n, "ip")}: must be an IPv4 host address such as 10.0.10.11, got ${describe(n.spec.ip)}`),
+});
+
+export const nodeMacIsUnicast: Rule = ({ nodes }) => ({
+  problems: nodes
+    .filter((n) => n.macConfigured)
+    .flatMap((n) => {
+      const mac = n.spec.mac;
+      if (!isMacAddress(mac)) return [`${at(n, "mac")}: must be a MAC address such as 02:AB:CD:EF:01:23, got ${describe(mac)}`];
+      if (isMulticastMac(mac)) {
+        return [
+          `${at(n, "mac")}: ${mac} is a multicast address (lowest bit of the first octet set); ` +
+            `use a unicast one such as 02:AB:CD:EF:01:23, or leave mac out to derive one`,
+        ];
+      }
+      return [];
+    }),
+});
+
+/** Reports every node whose value repeats an earlier node's. */
+function unique(key: string, value: (n: CheckedNode) => string | undefined, hint = `each node needs its own ${key}`): Rule {
+  return ({ nodes }) => {
+    const seen = new Map<string, CheckedNode>();
+    const problems: string[] = [];
+    for (const node of nodes) {
+      const v = value(node);
+      if (v === undefined) continue;
+      const first = seen.get(v);
+      if (first) problems.push(`${at(node, key)}: ${v} is already used by nodes[${first.index}] (${first.spec.name}); ${hint}`);
+      else seen.set(v, node);
+    }
+    return { problems };
+  };
+}
+
+export const uniqueNames = unique("name", (n) => n.spec.name);
+export const uniqueIps = unique("ip", (n) => n.spec.ip);
+/** A derived MAC repeats only with its node name, which is reported already. */
+export const uniqueMacs: Rule = (input) => {
+  const names = new Set<string>();
+  const owners = input.nodes.filter((n) => {
+    const repeated = names.has(n.spec.name);
+    names.add(n.spec.name);
+    return n.macConfigured || !repeated;
+  });
+  return unique("mac", (n) => n.spec.mac)({ ...input, nodes: owners });
+};
+export const uniqueVmIds = unique(
+  "vmId",
+  (n) => (n.spec.vmId === undefined ? undefined : String(n.spec.vmId)),
+  "each node needs its own vmId (a derived one comes from vmIdBase and the node name: set vmId on one of the two)",
+);
+
+export const controlPlaneQuorum: Rule = ({ nodes, nodesComplete }) => {
+  if (!nodesComplete || nodes.length === 0) return {};
+  const count = nodes.filter((n) => n.spec.role === "controlplane").length;
+  if (count === 0) return { problems: [`nodes: at least one node needs role controlplane (the walk-through uses three)`] };
+  if (count % 2 === 0) {
+    return {
+      warnings: [
+        `nodes: ${count} control planes is an even number; etcd tolerates no more failures ` +
+          `than with ${count - 1}. Use an odd number (3 or 5) for quorum.`,
+      ],
+    };
+  }
+  return {};
+};
+
+export const vipIsFreeHostAddress: Rule = ({ settings, nodes }) => {
+  const vip = settings?.vip;
+  if (vip === undefined) return {};
+  const problems: string[] = [];
+  if (!isHostIPv4(vip)) problems.push(`vip: must be an IPv4 host address such as 10.0.10.10, got ${describe(vip)}`);
+  const clash = nodes.find((n) => n.spec.ip === vip);
+  if (clash) {
+    problems.push(
+      `vip: ${vip} is also ${at(clash, "ip")} (${clash.spec.name}); the VIP must be a free address in the nodes' subnet`,
+    );
+  }
+  return { problems };
+};
+
+export const vipRecommendedForHa: Rule = ({ settings, nodes }) => {
+  const controlPlanes = nodes.filter((n) => n.spec.role === "controlplane");
+  if (!settings || settings.vip !== undefined || controlPlanes.length < 2) return {};
+  const first = [...controlPlanes].sort((a, b) => a.spec.name.localeCompare(b.spec.name))[0];
+  return {
+    warnings: [
+      `vip: not set, so the Kubernetes endpoint is ${first.spec.name} alone and fails with it; ` +
+        `set vip to a free address in the nodes' subnet for a highly available endpoint`,
+    ],
+  };
+};
+
+export const cniUrlsMatchCni: Rule = ({ settings }) => {
+  if (!settings) return {};
+  if (settings.cni === "custom" && settings.cniUrls.length === 0) {
+    return { problems: [`cniUrls: cni is custom, so list the CNI manifest URLs (https://..., pinned to a release)`] };
+  }
+  if (settings.cni !== "custom" && settings.cniUrls.length > 0) {
+    return { problems: [`cniUrls: only used with cni: custom (cni is ${settings.cni}); remove cniUrls or set cni: custom`] };
+  }
+  return {};
+};
+
+export const workloadNeedsCni: Rule = ({ settings }) =>
+  settings?.cni === "none" && settings.workloadEnabled
+    ? {
+        problems: [
+          `cni: none leaves pods without a network until you install a CNI, so the NGINX workload can't ` +
+            `become ready; set workloadEnabled: false or choose cni: flannel`,
+        ],
+      }
+    : {};
+
+/** The config contract (multi-document network config) needs Talos 1.12; provider v0.8.1 knows up to 1.13. */
+export const talosVersionSupported: Rule = ({ settings }) => {
+  if (!settings) return {};
+  const minor = talosMinor(settings.talosVersion);
+  if (SUPPORTED_KUBERNETES_MINORS[minor]) return {};
+  return {
+    problems: [
+      `talosVersion: ${settings.talosVersion} is not supported; use a v1.12.x or v1.13.x release ` +
+        `(this program writes the Talos 1.12+ network documents and its Talos provider knows up to 1.13)`,
+    ],
+  };
+};
+
+export const kubernetesVersionSupported: Rule = ({ settings }) => {
+  if (!settings?.kubernetesVersion) return {};
+  const range = SUPPORTED_KUBERNETES_MINORS[talosMinor(settings.talosVersion)];
+  if (!range) return {};
+  const minor = Number(settings.kubernetesVersion.replace(/^v/, "").split(".")[1]);
+  if (settings.kubernetesVersion.replace(/^v/, "").startsWith("1.") && minor >= range[0] && minor <= range[1]) return {};
+  return {
+    problems: [
+      `kubernetesVersion: ${settings.kubernetesVersion} is not supported by Talos ${settings.talosVersion}; ` +
+        `use 1.${range[0]}.x to 1.${range[1]}.x, or leave it out for the pinned default`,
+    ],
+  };
+};
+
+export const vmIdBaseLeavesRoom: Rule = ({ settings }) => {
+  const base = settings?.vmIdBase;
+  if (base === undefined || base + VM_ID_SPAN - 1 <= VM_ID_MAX) return {};
+  return { problems: [`vmIdBase: must be at most ${VM_ID_MAX - VM_ID_SPAN + 1} (node VM IDs go up to vmIdBase + ${VM_ID_SPAN - 1}), got number ${base}`] };
+};
+
+/** Every rule, in the order their messages are listed. */
+export const RULES: Rule[] = [
+  nodeIpIsHostAddress,
+  nodeMacIsUnicast,
+  uniqueNames,
+  uniqueIps,
+  uniqueMacs,
+  uniqueVmIds,
+  controlPlaneQuorum,
+  vipIsFreeHostAddress,
+  vipRecommendedForHa,
+  cniUrlsMatchCni,
+  workloadNeedsCni,
+  talosVersionSupported,
+  kubernetesVersionSupported,
+  vmIdBaseLeavesRoom,
+];

@@ -1,0 +1,106 @@
+/**
+ * The domain: what a validated cluster is (plain data, no Outputs), the hardware facts the VMs and
+ * the Talos configs must agree on, and the pinned defaults. Imported by config validation, the
+ * components and the template alike; it reads nothing.
+ */
+
+export type Role = "controlplane" | "worker";
+
+// renovate: datasource=github-releases depName=siderolabs/talos
+export const DEFAULT_TALOS_VERSION = "v1.13.9";
+
+/**
+ * Kubernetes version per Talos minor when `kubernetesVersion` is unset: the one each Talos release
+ * ships (siderolabs/talos constants.go at v1.12.11 and v1.13.9). Pinned here, so a provider
+ * update never changes the cluster's Kubernetes version behind the user's back.
+ */
+export const DEFAULT_KUBERNETES_VERSIONS: Record<string, string> = {
+  "1.12": "1.35.4",
+  // renovate: datasource=github-releases depName=kubernetes/kubernetes
+  "1.13": "1.36.3",
+};
+
+/** Kubernetes minors each Talos minor supports (siderolabs/talos pkg/machinery/compatibility). */
+export const SUPPORTED_KUBERNETES_MINORS: Record<string, [number, number]> = {
+  "1.12": [30, 35],
+  "1.13": [31, 36],
+};
+
+// renovate: datasource=docker depName=nginx
+export const DEFAULT_NGINX_IMAGE = "nginx:1.28.0";
+export const GUEST_AGENT_EXTENSION = "siderolabs/qemu-guest-agent";
+/** Kernel argument the network config depends on: it names the NIC `eth0`. */
+export const REQUIRED_KERNEL_ARGS = ["net.ifnames=0"];
+
+/** The VM's system disk: Proxmox `scsi0` is `/dev/sda` in the guest, Talos's install disk. */
+export const INSTALL_DISK_INTERFACE = "scsi0";
+export const INSTALL_DISK = "/dev/sda";
+/** Where the Talos ISO is attached; boot falls through to it while the disk is empty. */
+export const CDROM_INTERFACE = "ide2";
+/** The VM's one NIC as Talos names it (`net.ifnames=0`). */
+export const LINK = "eth0";
+
+/** Proxmox VM IDs run from 100 to 999999999. */
+export const VM_ID_MIN = 100;
+export const VM_ID_MAX = 999_999_999;
+/** With `vmIdBase`, a node's VM ID is `vmIdBase` plus a number below this, derived from its name. */
+export const VM_ID_SPAN = 1000;
+
+/** One VM and Talos node, with every default applied. */
+export interface NodeSpec {
+  name: string;
+  ip: string;
+  role: Role;
+  /** Proxmox node that runs the VM. */
+  host: string;
+  /** Fixed VM ID; undefined lets Proxmox choose. */
+  vmId?: number;
+  /** Upper-case MAC, configured or derived from cluster and node name. */
+  mac: string;
+  cores: number;
+  /** MiB. */
+  memory: number;
+  /** GiB. */
+  diskSize: number;
+}
+
+export type CniSpec = { name: "flannel" } | { name: "none" } | { name: "custom"; urls: string[] };
+
+/** The validated, defaulted and derived config. Nodes are sorted by name: list order means nothing. */
+export interface ClusterSpec {
+  clusterName: string;
+  talosVersion: string;
+  kubernetesVersion: string;
+  vip?: string;
+  /** `https://<vip, else the bootstrap node's IP>:6443`. */
+  endpoint: string;
+  nodes: NodeSpec[];
+  /** The control plane whose etcd is bootstrapped: the first by name, so reordering moves nothing. */
+  bootstrapNode: string;
+  proxmox: {
+    /** Proxmox node for nodes without a host (and the one that downloads a shared ISO). */
+    defaultHost: string;
+    isoDatastore: string;
+    /** The ISO datastore is shared by every host (NFS, CephFS): one download for all. */
+    isoDatastoreShared: boolean;
+    diskDatastore: string;
+    bridge: string;
+    vlanId?: number;
+    cpuType: string;
+  };
+  image: { kernelArgs: string[]; extensions: string[]; guestAgent: boolean };
+  talos: {
+    allowSchedulingOnControlPlanes: boolean;
+    cni: CniSpec;
+    healthTimeout: string;
+  };
+  workload: { enabled: boolean; replicas: number; image: string; nodePort?: number };
+}
+
+export const controlPlanes = (spec: ClusterSpec): NodeSpec[] => spec.nodes.filter((n) => n.role === "controlplane");
+export const workers = (spec: ClusterSpec): NodeSpec[] => spec.nodes.filter((n) => n.role === "worker");
+
+/** The Talos minor of a version such as `v1.13.9` (`1.13`). */
+export function talosMinor(talosVersion: string): string {
+  return talosVersion.replace(/^v/, "").split(".").slice(0, 2).join(".");
+}

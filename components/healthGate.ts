@@ -1,0 +1,76 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as talos from "../sdk/talos";
+import { Role } from "./domain";
+
+/**
+ * The cluster health wait, run only when it can matter: a `pulumi:index:Stash` records what the
+ * cluster was last checked with (the bootstrap and each node's applied config), and a hook on
+ * its create and update runs the Talos health check before it. Nothing changed → no update → no
+ * call to the nodes; hooks never run on preview (`onDryRun` defaults to false).
+ */
+
+/** What the health gate records, per node by name. */
+export interface HealthGateState {
+  bootstrap: string;
+  nodes: Record<string, { role: Role; ip: string; config: string }>;
+}
+
+export interface HealthCheckPlan {
+  run: boolean;
+  controlPlaneNodes: string[];
+  workerNodes: string[];
+  /**
+   * A removed node's Kubernetes Node object stays until the node is deleted at the end of the
+   * update, and the Kubernetes checks would count it as an unexpected node: check Talos and etcd only.
+   */
+  skipKubernetesChecks: boolean;
+}
+
+/** Whether and how to check health, from the previously recorded state to the new one. Pure. */
+export function healthCheckPlan(previous: HealthGateState | undefined, next: HealthGateState, cniNone: boolean): HealthCheckPlan {
+  const names = Object.keys(next.nodes).sort();
+  const ips = (role: Role) => names.filter((n) => next.nodes[n].role === role).map((n) => next.nodes[n].ip);
+  const removed = previous ? Object.keys(previous.nodes).filter((n) => !(n in next.nodes)) : [];
+  const changed =
+    !previous ||
+    previous.bootstrap !== next.bootstrap ||
+    names.some((n) => JSON.stringify(previous.nodes[n]) !== JSON.stringify(next.nodes[n]));
+  return {
+    run: changed,
+    controlPlaneNodes: ips("controlplane"),
+    workerNodes: ips("worker"),
+    skipKubernetesChecks: cniNone || removed.length > 0,
+  };
+}
+
+export interface HealthGateHookArgs {
+  clientConfiguration: pulumi.Output<talos.ClientConfiguration>;
+  /** Go duration, e.g. `10m`. */
+  timeout: string;
+  /** With CNI none nodes never turn Ready: Talos and etcd checks only. */
+  cniNone: boolean;
+}
+
+/** The hook that waits until the cluster is healthy (`talos:cluster/getHealth`), when the plan says so. */
+export function healthGateHook(name: string, args: HealthGateHookArgs, opts?: pulumi.InvokeOptions): pulumi.ResourceHook {
+  return new pulumi.ResourceHook(name, async (hook) => {
+    const next = hook.newInputs?.input as HealthGateState;
+    const previous = hook.oldInputs?.input as HealthGateState | undefined;
+    const plan = healthCheckPlan(previous, next, args.cniNone);
+    if (!plan.run) return;
+    const clientConfiguration = await new Promise<talos.ClientConfiguration>((resolve) =>
+      args.clientConfiguration.apply(resolve),
+    );
+    await talos.cluster.getHealth(
+      {
+        clientConfiguration,
+        controlPlaneNodes: plan.controlPlaneNodes,
+        endpoints: plan.controlPlaneNodes,
+        workerNodes: plan.workerNodes,
+        skipKubernetesChecks: plan.skipKubernetesChecks,
+        timeouts: { read: args.timeout },
+      },
+      opts,
+    );
+  });
+}

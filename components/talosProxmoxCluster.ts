@@ -1,0 +1,240 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { Settings } from "./configSchema";
+import { ClusterSpec } from "./domain";
+import { v01Alias } from "./legacy";
+import { TalosCluster } from "./talosCluster";
+import { TalosImage } from "./talosImage";
+import { TalosVm } from "./talosVm";
+import { validateConfig } from "./validate";
+
+/** One node of the cluster. */
+export interface TalosProxmoxNodeArgs {
+  /** VM name and Talos hostname, a DNS label; unique. */
+  name: string;
+  /** IPv4 address the node gets (its DHCP reservation for the node's MAC); unique. */
+  ip: string;
+  /** `controlplane` or `worker`; at least one control plane, an odd number for etcd quorum. */
+  role: "controlplane" | "worker";
+  /** Proxmox node that runs the VM. Default: `proxmoxNode`. */
+  host?: string;
+  /** Proxmox VM ID, 100-999999999. Default: derived from `vmIdBase` and the name, else chosen by Proxmox. */
+  vmId?: number;
+  /** NIC MAC. Default: derived from `clusterName` and the name (locally administered, stable across redeploys). */
+  mac?: string;
+  /** CPU cores. Default: `cores`. */
+  cores?: number;
+  /** Memory in MiB. Default: `memory`. */
+  memory?: number;
+  /** System disk in GiB. Default: `diskSize`. */
+  diskSize?: number;
+}
+
+/**
+ * Arguments of {@link TalosProxmoxCluster}: the same keys, defaults and rules as the stack config
+ * (README, "Configuration"). Only `clusterName` and `nodes` are required. Plain values, not
+ * Outputs: they are validated before anything is registered.
+ */
+export interface TalosProxmoxClusterArgs {
+  /** Talos/Kubernetes cluster name, a DNS label. */
+  clusterName: string;
+  /** The VMs, one per node. */
+  nodes: TalosProxmoxNodeArgs[];
+  /** Kubernetes API virtual IP on the control planes; endpoint `https://<vip>:6443`. Default: none (the first control plane's IP). */
+  vip?: string;
+  /** Talos version of the image, installer and config contract (`vX.Y.Z`, 1.12 or 1.13). Default: `v1.13.9`. */
+  talosVersion?: string;
+  /** Kubernetes version (`X.Y.Z`). Default: the version pinned for the Talos minor (1.36.3 for 1.13). */
+  kubernetesVersion?: string;
+  /** Proxmox node for nodes without `host`. Default: `pve`. */
+  proxmoxNode?: string;
+  /** Datastore for the ISO (content `iso`). Default: `local`. */
+  isoDatastore?: string;
+  /** The ISO datastore is shared by every host (NFS, CephFS): download once, through `proxmoxNode`. Default: false. */
+  isoDatastoreShared?: boolean;
+  /** Datastore for VM disks. Default: `local-lvm`. */
+  diskDatastore?: string;
+  /** Bridge for the VM NICs. Default: `vmbr0`. */
+  bridge?: string;
+  /** VLAN tag on the NICs, 1-4094. Default: none. */
+  vlanId?: number;
+  /** VM CPU type: `host` or `x86-64-v2` and up. Default: `host`. */
+  cpuType?: string;
+  /** Cores per VM. Default: 4. */
+  cores?: number;
+  /** Memory per VM in MiB. Default: 8192. */
+  memory?: number;
+  /** System disk per VM in GiB. Default: 32. */
+  diskSize?: number;
+  /** Node VM IDs are `vmIdBase` plus 0-999 derived from the node name. Default: none (Proxmox picks). */
+  vmIdBase?: number;
+  /** Extra kernel arguments for the image (`net.ifnames=0` is always included). Default: none. */
+  kernelArgs?: string[];
+  /** Official Talos system extensions. Default: `[siderolabs/qemu-guest-agent]`. */
+  extensions?: string[];
+  /** Let workloads run on control planes. Default: true. */
+  allowSchedulingOnControlPlanes?: boolean;
+  /** `flannel`, `custom` (with `cniUrls`) or `none`. Default: `flannel`. */
+  cni?: string;
+  /** Manifest URLs for `cni: custom`, https and pinned to a release. */
+  cniUrls?: string[];
+  /** How long `pulumi up` waits for the cluster to be healthy (Go duration). Default: `10m`. */
+  healthTimeout?: string;
+  /** Stack program only: deploy the sample NGINX app. Default: true. */
+  workloadEnabled?: boolean;
+  /** Stack program only: NGINX replicas. Default: 2. */
+  nginxReplicas?: number;
+  /** Stack program only: NGINX image with tag or digest. Default: `nginx:1.28.0`. */
+  nginxImage?: string;
+  /** Stack program only: fixed NodePort 30000-32767. Default: allocated. */
+  nginxNodePort?: number;
+}
+
+// Every config key is an Arg (checked by the compiler).
+type MissingArgs = Exclude<keyof Settings, keyof TalosProxmoxClusterArgs>;
+const everyConfigKeyIsAnArg: [MissingArgs] extends [never] ? true : MissingArgs = true;
+void everyConfigKeyIsAnArg;
+
+export interface TalosProxmoxClusterOptions extends pulumi.ComponentResourceOptions {
+  /**
+   * Alias every resource to the URN release 0.1 of the stack program gave it, so a stack
+   * deployed with 0.1 moves to this layout without replacements. Only for that stack program.
+   */
+  adoptV01Layout?: boolean;
+}
+
+/** A node as the `nodes` output lists it. */
+export interface NodeSummary {
+  name: string;
+  role: string;
+  ip: string;
+  mac: string;
+  vmId: number;
+  host: string;
+}
+
+/**
+ * A highly available Talos Linux Kubernetes cluster on Proxmox VE: the Image Factory image and its
+ * ISO on every host, one VM per node, machine secrets and configs, bootstrap, a health gate, and a
+ * ready Kubernetes provider. The Proxmox provider comes from the resource options
+ * (`providers: [pve]`) or the default provider.
+ */
+export class TalosProxmoxCluster extends pulumi.ComponentResource {
+  /** The validated and defaulted config (plain data). */
+  public readonly spec: ClusterSpec;
+  /** kubeconfig, once the cluster reported healthy (secret). */
+  public readonly kubeconfig: pulumi.Output<string>;
+  /** talosconfig; endpoints = control-plane IPs (secret). */
+  public readonly talosconfig: pulumi.Output<string>;
+  /** Name, role, IP, MAC, VM ID and host per node. */
+  public readonly nodes: pulumi.Output<NodeSummary[]>;
+  /** Kubernetes API endpoint, `https://<vip or first control plane>:6443`. */
+  public readonly endpoint: string;
+  /** A Kubernetes provider for this cluster, ready once it is healthy. */
+  public readonly provider: k8s.Provider;
+  public readonly schematicId: pulumi.Output<string>;
+  public readonly isoUrl: pulumi.Output<string>;
+  public readonly installerImage: pulumi.Output<string>;
+  /** Nodes whose VM size or staged config waits for a reboot. */
+  public readonly pendingReboots: pulumi.Output<string[]>;
+
+  constructor(name: string, args: TalosProxmoxClusterArgs, opts?: TalosProxmoxClusterOptions) {
+    // Validated before anything (this component included) is registered.
+    const { spec, warnings } = validateConfig({ ...args }, [], `TalosProxmoxCluster "${name}" arguments`);
+    const { adoptV01Layout, ...componentOpts } = opts ?? {};
+    super("talos-proxmox:index:TalosProxmoxCluster", name, {}, componentOpts);
+    for (const warning of warnings) void pulumi.log.warn(warning, this);
+    this.spec = spec;
+    const legacyName = adoptV01Layout ? spec.clusterName : undefined;
+
+    const image = new TalosImage(
+      name,
+      {
+        clusterName: spec.clusterName,
+        talosVersion: spec.talosVersion,
+        kernelArgs: spec.image.kernelArgs,
+        extensions: spec.image.extensions,
+        hosts: spec.nodes.map((n) => n.host),
+        isoDatastore: spec.proxmox.isoDatastore,
+        sharedIsoHost: spec.proxmox.isoDatastoreShared ? spec.proxmox.defaultHost : undefined,
+        legacyName,
+      },
+      { parent: this },
+    );
+
+    const vms = spec.nodes.map(
+      (node) =>
+        new TalosVm(
+          `${name}-${node.name}`,
+          {
+            node,
+            clusterName: spec.clusterName,
+            isoFileId: image.isoFileIds[node.host],
+            cpuType: spec.proxmox.cpuType,
+            diskDatastore: spec.proxmox.diskDatastore,
+            bridge: spec.proxmox.bridge,
+            vlanId: spec.proxmox.vlanId,
+            guestAgent: spec.image.guestAgent,
+            legacyName,
+          },
+          { parent: this },
+        ),
+    );
+
+    const cluster = new TalosCluster(
+      name,
+      {
+        spec,
+        installerImage: image.installerImage,
+        vms: Object.fromEntries(vms.map((vm, i) => [spec.nodes[i].name, vm.vm])),
+        legacyName,
+      },
+      { parent: this },
+    );
+
+    // Built from the cluster's kubeconfig only: never the ambient KUBECONFIG.
+    this.provider = new k8s.Provider(
+      `${name}-k8s`,
+      {
+        kubeconfig: cluster.kubeconfig,
+        // A destroy after the VMs are gone drops these objects from state instead of failing.
+        deleteUnreachable: true,
+      },
+      {
+        parent: this,
+        aliases: legacyName
+          ? v01Alias("talos-proxmox:workload:NginxApp$pulumi:providers:kubernetes", `${legacyName}-nginx-k8s`)
+          : undefined,
+      },
+    );
+
+    this.kubeconfig = cluster.kubeconfig;
+    this.talosconfig = cluster.talosconfig;
+    this.endpoint = spec.endpoint;
+    this.nodes = pulumi.all(vms.map((vm) => vm.vmId)).apply((ids) =>
+      spec.nodes.map((node, i) => ({
+        name: node.name,
+        role: node.role,
+        ip: node.ip,
+        mac: node.mac,
+        vmId: ids[i],
+        host: node.host,
+      })),
+    );
+    this.schematicId = image.schematicId;
+    this.isoUrl = image.isoUrl;
+    this.installerImage = image.installerImage;
+    this.pendingReboots = cluster.pendingReboots;
+
+    this.registerOutputs({
+      kubeconfig: this.kubeconfig,
+      talosconfig: this.talosconfig,
+      nodes: this.nodes,
+      endpoint: this.endpoint,
+      schematicId: this.schematicId,
+      isoUrl: this.isoUrl,
+      installerImage: this.installerImage,
+      pendingReboots: this.pendingReboots,
+    });
+  }
+}
