@@ -16,7 +16,12 @@ export interface TalosClusterArgs {
   legacyName?: string;
 }
 
-/** `talosctl gen config` for one node: its role's and its own patches on the cluster's secrets. Pure. */
+/** A node's patches: its role's, then its own. Pure. */
+export function configPatches(spec: ClusterSpec, node: NodeSpec, installerImage: string): string[] {
+  return [...rolePatches(spec, node.role), ...nodePatches(spec, node, installerImage)];
+}
+
+/** `talosctl gen config` for one node: its patches on the cluster's secrets. Pure. */
 export function machineConfigArgs(
   spec: ClusterSpec,
   node: NodeSpec,
@@ -30,9 +35,7 @@ export function machineConfigArgs(
     machineType: node.role,
     talosVersion: spec.talosVersion,
     kubernetesVersion: spec.kubernetesVersion,
-    configPatches: pulumi
-      .output(installerImage)
-      .apply((image) => [...rolePatches(spec, node.role), ...nodePatches(spec, node, image)]),
+    configPatches: pulumi.output(installerImage).apply((image) => configPatches(spec, node, image)),
     docs: false,
     examples: false,
   };

@@ -1,5 +1,5 @@
 import { ConfigError, validateConfig } from "../components/validate";
-import { deriveMac } from "../components/network";
+import { deriveMac, vmIdOffset } from "../components/network";
 import { DEFAULT_TALOS_VERSION } from "../components/domain";
 import { REJECTED_CONFIGS, base, node } from "./helpers/configCases";
 
@@ -22,6 +22,8 @@ describe("validateConfig accepts the walk-through and applies defaults in code",
     expect(spec.talosVersion).toBe(DEFAULT_TALOS_VERSION);
     expect(spec.endpoint).toBe("https://10.0.10.10:6443");
     expect(spec.proxmox).toEqual({
+      defaultHost: "pve",
+      isoDatastoreShared: false,
       isoDatastore: "local",
       diskDatastore: "local-lvm",
       bridge: "vmbr0",
@@ -64,8 +66,8 @@ describe("validateConfig accepts the walk-through and applies defaults in code",
     const { spec: s } = validateConfig(raw);
     expect(s.nodes.map((n) => [n.cores, n.memory, n.vmId, n.host])).toEqual([
       [2, 16384, 900, "pve2"],
-      [8, 16384, 1012, "pve"],
-      [8, 16384, 1013, "pve"],
+      [8, 16384, 1011 + vmIdOffset("talos-demo-02", 1000), "pve"],
+      [8, 16384, 1011 + vmIdOffset("talos-demo-03", 1000), "pve"],
     ]);
     expect(s.nodes[0].mac).toBe("02:AA:BB:CC:DD:EE");
     expect(s.workload.enabled).toBe(false);

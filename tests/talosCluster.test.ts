@@ -2,6 +2,7 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { validateConfig } from "../components/validate";
+import { healthGateHook } from "../components/healthGate";
 import { TalosCluster } from "../components/talosCluster";
 import { base, node } from "./helpers/configCases";
 import { InvokeCall, RecordingMocks, Registration, isSecretWrapper, settle, unwrap, useMocks, valueOf } from "./helpers/mocks";
@@ -13,6 +14,7 @@ const T = {
   kubeconfig: "talos:cluster/kubeconfig:Kubeconfig",
   machineConfig: "talos:machine/getConfiguration:getConfiguration",
   health: "talos:cluster/getHealth:getHealth",
+  stash: "pulumi:index:Stash",
   talosconfig: "talos:client/getConfiguration:getConfiguration",
 };
 const INSTALLER = "factory.talos.dev/metal-installer/abc:v1.13.9";
@@ -106,17 +108,37 @@ describe("TalosCluster (3 control planes + 1 worker)", () => {
     expect(cluster.bootstrapNode).toBe("talos-demo-01");
   });
 
-  test("health waits for the bootstrap and worker applies; control-plane IPs as nodes and endpoints", () => {
-    const health = onlyCall(T.health);
-    expect(unwrap(health.inputs)).toMatchObject({
+  test("the health gate records the bootstrap and every node's applied config, after all of them", () => {
+    const gate = one(T.stash, "demo-health");
+    expect(unwrap(gate.inputs.input)).toEqual({
+      bootstrap: "demo-bootstrap-id",
+      nodes: Object.fromEntries(
+        spec.nodes.map((n) => [n.name, { role: n.role, ip: n.ip, config: expect.stringMatching(/^[0-9a-f]{64}$/) }]),
+      ),
+    });
+    expect(gate.arrived).toBeGreaterThan(one(T.bootstrap, "demo-bootstrap").completed!);
+    expect(gate.arrived).toBeGreaterThan(one(T.apply, "demo-apply-talos-demo-04").completed!);
+    // Health is checked by the gate's hook, never by an invoke on every run.
+    expect(mocks.callsOf(T.health)).toEqual([]);
+  });
+
+  test("the health hook checks the control-plane IPs as nodes and endpoints, and the workers", async () => {
+    const gate = one(T.stash, "demo-health");
+    const hook = healthGateHook("test-health", {
+      clientConfiguration: cluster.clientConfiguration,
+      timeout: "10m",
+      cniNone: false,
+    });
+    await hook.callback({ urn: "u", id: "i", name: "demo-health", type: T.stash, newInputs: { input: unwrap(gate.inputs.input) } });
+    expect(unwrap(onlyCall(T.health).inputs)).toMatchObject({
       controlPlaneNodes: ["10.0.10.11", "10.0.10.12", "10.0.10.13"],
       endpoints: ["10.0.10.11", "10.0.10.12", "10.0.10.13"],
       workerNodes: ["10.0.10.14"],
       skipKubernetesChecks: false,
       timeouts: { read: "10m" },
+      clientConfiguration: { clientKey: "CLIENT-KEY-VALUE" },
     });
-    expect(health.arrived).toBeGreaterThan(one(T.bootstrap, "demo-bootstrap").completed!);
-    expect(health.arrived).toBeGreaterThan(one(T.apply, "demo-apply-talos-demo-04").completed!);
+    expect(hook.opts?.onDryRun ?? false).toBe(false);
   });
 
   test("the kubeconfig comes from the bootstrapped node after the bootstrap", () => {

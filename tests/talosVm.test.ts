@@ -1,3 +1,4 @@
+import { vmIdOffset } from "../components/network";
 import { validateConfig } from "../components/validate";
 import { TalosVm, vmArgs } from "../components/talosVm";
 import { base, node } from "./helpers/configCases";
@@ -68,11 +69,11 @@ describe("TalosVm", () => {
     useMocks(mocks);
     const withId = validateConfig({ ...base(), vmIdBase: 1011 }).spec.nodes[2];
     const vm = new TalosVm("talos-demo-03", { ...argsFor(2), node: withId });
-    expect(await valueOf(vm.vmId)).toBe(1013);
+    expect(await valueOf(vm.vmId)).toBe(1011 + vmIdOffset("talos-demo-03", 1000));
     await settle();
     const vms = mocks.ofType("proxmoxve:index/vmLegacy:VmLegacy");
     expect(vms).toHaveLength(1);
-    expect(unwrap(vms[0].inputs)).toMatchObject({ vmId: 1013, name: "talos-demo-03" });
+    expect(unwrap(vms[0].inputs)).toMatchObject({ vmId: 1011 + vmIdOffset("talos-demo-03", 1000), name: "talos-demo-03" });
     expect(mocks.ofType("talos-proxmox:vm:TalosVm")).toHaveLength(1);
   });
 });

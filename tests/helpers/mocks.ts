@@ -139,7 +139,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         return {
           ...inputs,
           machineConfiguration: inputs.machineConfigurationInput,
-          machineConfigurationHash: hash(JSON.stringify(unwrap(inputs.machineConfigurationInput))),
+          machineConfigurationHash: hash(JSON.stringify(unwrap(inputs.machineConfigurationInput)) ?? ""),
           resolvedApplyMode: "auto",
         };
       case "pulumi:index:Stash": {
@@ -211,4 +211,17 @@ export async function settle(): Promise<void> {
 /** Sets up the mock runtime; call before constructing anything. */
 export function useMocks(mocks: RecordingMocks, stack = "test"): void {
   void pulumi.runtime.setMocks(mocks, "talos-proxmox", stack, false);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  acknowledgeResourceHooks(require("@pulumi/pulumi/runtime/settings"));
+}
+
+/**
+ * The mock monitor of @pulumi/pulumi 3.248 has no `registerResourceHook`, so registering a
+ * resource with hooks would wait forever. The engine only needs the hook's name, which the
+ * registration carries: acknowledge it. (Hooks run in the engine, never under mocks; tests call
+ * the hook functions directly.)
+ */
+export function acknowledgeResourceHooks(settings: { getMonitor(): unknown }): void {
+  const monitor = settings.getMonitor() as { registerResourceHook?: unknown };
+  monitor.registerResourceHook ??= (_req: unknown, callback: (err: null, resp: object) => void) => callback(null, {});
 }

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumiType from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { RecordingMocks, valueOf } from "./mocks";
+import { RecordingMocks, acknowledgeResourceHooks, valueOf } from "./mocks";
 
 export const ROOT = path.join(__dirname, "..", "..");
 
@@ -149,10 +149,7 @@ export async function runProgram(
         if (!err) requests.set(`${req.getType()}::${req.getName()}`, describeRequest(req, resp.getUrn()));
         callback(err, resp);
       });
-    // The mock monitor of @pulumi/pulumi 3.248 has no registerResourceHook; the engine only
-    // needs the hook's name, which the registration carries, so acknowledge it.
-    monitor.registerResourceHook ??= (_req: unknown, callback: (err: null, resp: object) => void) =>
-      callback(null, {});
+    acknowledgeResourceHooks(settings);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     outputs = require("../../index");
   });

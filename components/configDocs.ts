@@ -1,0 +1,98 @@
+import { NODE_KEYS, Settings, settingsSchema } from "./configSchema";
+import { DEFAULT_KUBERNETES_VERSIONS, DEFAULT_TALOS_VERSION, talosMinor } from "./domain";
+
+/**
+ * The configuration reference: one row per key, with the default taken from the schema itself.
+ * `npm run docs` writes these tables into the README; a test fails when the README differs.
+ */
+
+interface KeyDoc {
+  type: string;
+  meaning: string;
+  /** Shown when the schema has no default value (required, none, or computed). */
+  defaultText?: string;
+}
+
+const SETTINGS_DOCS: Record<Exclude<keyof Settings, "nodes">, KeyDoc> & { nodes: KeyDoc } = {
+  clusterName: { type: "DNS label", defaultText: "required", meaning: "Talos/Kubernetes cluster name; also in VM tags, ISO file names and derived MACs" },
+  talosVersion: { type: "`vX.Y.Z`, 1.12 or 1.13", meaning: "Talos version of the image, installer and config contract" },
+  kubernetesVersion: {
+    type: "`X.Y.Z`, a minor the Talos version supports",
+    defaultText: `\`${DEFAULT_KUBERNETES_VERSIONS[talosMinor(DEFAULT_TALOS_VERSION)]}\` (pinned per Talos minor)`,
+    meaning: "Kubernetes version",
+  },
+  vip: { type: "IPv4", defaultText: "none", meaning: "Kubernetes API VIP on the control planes; endpoint `https://<vip>:6443` (else the first control plane's IP, by name)" },
+  nodes: { type: "list", defaultText: "required", meaning: "one entry per VM, see below; order does not matter" },
+  proxmoxNode: { type: "DNS label", meaning: "Proxmox node for nodes without `host` (and the one that downloads a shared ISO)" },
+  isoDatastore: { type: "string", meaning: "datastore for the ISO (content `iso`)" },
+  isoDatastoreShared: { type: "boolean", meaning: "`isoDatastore` is shared by every host (NFS, CephFS): the ISO is downloaded once, through `proxmoxNode`" },
+  diskDatastore: { type: "string", meaning: "datastore for VM disks" },
+  bridge: { type: "string", meaning: "bridge for the VM NICs" },
+  vlanId: { type: "1-4094", defaultText: "none", meaning: "VLAN tag on the NICs" },
+  cpuType: { type: "`host`, `x86-64-v2`, `x86-64-v2-AES`, `x86-64-v3`, `x86-64-v4`", meaning: "VM CPU type (Talos needs x86-64-v2)" },
+  cores: { type: "integer > 0", meaning: "cores per VM unless the node sets `cores`" },
+  memory: { type: "MiB > 0", meaning: "memory per VM unless the node sets `memory`" },
+  diskSize: { type: "GiB > 0", meaning: "disk per VM unless the node sets `diskSize` (grow only: Proxmox can't shrink a disk)" },
+  vmIdBase: {
+    type: "100-999999000",
+    defaultText: "none",
+    meaning: "a node without `vmId` gets `vmIdBase` + a number 0-999 derived from its name (never its list position); unset lets Proxmox pick",
+  },
+  kernelArgs: { type: "list of strings", meaning: "extra kernel arguments for the schematic (`net.ifnames=0` is always included)" },
+  extensions: { type: "list of strings", meaning: "official system extensions; the VM's guest agent is enabled only when the qemu-guest-agent is among them" },
+  allowSchedulingOnControlPlanes: { type: "boolean", meaning: "let workloads run on control planes" },
+  cni: { type: "`flannel`, `custom`, `none`", meaning: "CNI; `custom` needs `cniUrls`; `none` needs `workloadEnabled: false`" },
+  cniUrls: { type: "list of https URLs", meaning: "manifests for `cni: custom` (pin them to a release)" },
+  healthTimeout: { type: "Go duration", meaning: "how long `pulumi up` waits for the cluster to be healthy after a change" },
+  workloadEnabled: { type: "boolean", meaning: "deploy the sample NGINX app" },
+  nginxReplicas: { type: "integer > 0", meaning: "NGINX replicas" },
+  nginxImage: { type: "image with tag or digest", meaning: "NGINX image" },
+  nginxNodePort: { type: "30000-32767", defaultText: "allocated", meaning: "fixed NodePort" },
+};
+
+const NODE_DOCS: Record<(typeof NODE_KEYS)[number], KeyDoc> = {
+  name: { type: "DNS label, unique", defaultText: "required", meaning: "VM name and Talos hostname" },
+  ip: { type: "IPv4, unique", defaultText: "required", meaning: "the address DHCP reserves for the node's MAC" },
+  role: { type: "`controlplane` or `worker`", defaultText: "required", meaning: "at least one control plane; an even count is a warning (etcd quorum)" },
+  host: { type: "DNS label", defaultText: "`proxmoxNode`", meaning: "Proxmox node that runs the VM (changing it replaces the VM)" },
+  vmId: { type: "100-999999999, unique", defaultText: "from `vmIdBase`", meaning: "Proxmox VM ID (changing it replaces the VM)" },
+  mac: { type: "unicast MAC, unique", defaultText: "derived", meaning: "NIC MAC; derived ones are locally administered (`x2:..`) from cluster and node name" },
+  cores: { type: "integer > 0", defaultText: "`cores`", meaning: "per-node cores" },
+  memory: { type: "MiB > 0", defaultText: "`memory`", meaning: "per-node memory" },
+  diskSize: { type: "GiB > 0", defaultText: "`diskSize`", meaning: "per-node disk" },
+};
+
+/** The schema's default for a key, as the README shows it. */
+function defaultOf(key: keyof Settings): string | undefined {
+  const parsed = settingsSchema.shape[key].safeParse(undefined);
+  if (!parsed.success || parsed.data === undefined) return undefined;
+  const value = parsed.data as unknown;
+  return Array.isArray(value) ? `\`[${value.join(", ")}]\`` : `\`${String(value)}\``;
+}
+
+function table(rows: [string, KeyDoc, string | undefined][]): string {
+  const lines = ["| key | type | default | meaning |", "|---|---|---|---|"];
+  for (const [key, doc, schemaDefault] of rows) {
+    lines.push(`| \`${key}\` | ${doc.type} | ${schemaDefault ?? doc.defaultText ?? "none"} | ${doc.meaning} |`);
+  }
+  return lines.join("\n");
+}
+
+/** The README's two configuration tables (stack keys, then `nodes` entries). */
+export function renderConfigTables(): string {
+  const keys = Object.keys(settingsSchema.shape) as (keyof Settings)[];
+  const settings = table(keys.map((k) => [k, SETTINGS_DOCS[k], k === "nodes" ? undefined : defaultOf(k)]));
+  const nodes = table(NODE_KEYS.map((k) => [k, NODE_DOCS[k], undefined]));
+  return `${settings}\n\nEach \`nodes\` entry:\n\n${nodes}\n`;
+}
+
+export const CONFIG_TABLE_START = "<!-- config-tables: generated by `npm run docs` from components/configDocs.ts -->";
+export const CONFIG_TABLE_END = "<!-- end of config-tables -->";
+
+/** The README with its configuration tables regenerated. */
+export function withConfigTables(readme: string): string {
+  const start = readme.indexOf(CONFIG_TABLE_START);
+  const end = readme.indexOf(CONFIG_TABLE_END);
+  if (start < 0 || end < start) throw new Error("README.md lacks the config-tables markers");
+  return `${readme.slice(0, start + CONFIG_TABLE_START.length)}\n\n${renderConfigTables()}\n${readme.slice(end)}`;
+}
