@@ -6,4 +6,6 @@ module.exports = {
   // ts-jest transpiles each file on its own (tsconfig isolatedModules); `tsc --noEmit` type-checks.
   transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
   testTimeout: 20000,
+  // Both cores of the CI machine (jest defaults to cores - 1).
+  maxWorkers: 2,
 };

@@ -183,7 +183,11 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         return {
           ...inputs,
           id: "machine-config",
-          machineConfiguration: `# ${inputs.machineType} config for ${inputs.clusterName}\nmachine:\n  token: secret\n`,
+          // Stands for the rendered config: it changes with every input that changes the real one.
+          machineConfiguration:
+            `# ${inputs.machineType} config for ${inputs.clusterName}, ` +
+            `inputs ${hash(JSON.stringify({ ...unwrap(inputs) as object, machineSecrets: undefined }))}\n` +
+            `machine:\n  token: secret\n`,
         };
       case "talos:client/getConfiguration:getConfiguration":
         return { ...inputs, id: "talosconfig", talosConfig: FAKE_TALOSCONFIG };

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type * as pulumiType from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
+import { main } from "../../program";
 import * as YAML from "yaml";
 import { RecordingMocks, acknowledgeResourceHooks, valueOf } from "./mocks";
 
@@ -30,11 +31,11 @@ export const SECRET_KEYS = ["proxmoxve:apiToken"];
 export interface ProgramRun {
   mocks: RecordingMocks;
   /** The program's stack outputs as Outputs. */
-  outputs: Record<string, pulumiType.Output<unknown>>;
+  outputs: Record<string, pulumi.Output<unknown>>;
   /** The same, resolved. */
   values: Record<string, unknown>;
   /** The @pulumi/pulumi instance the program ran with (for isSecret). */
-  pulumi: typeof pulumiType;
+  pulumi: typeof pulumi;
   logs: string[];
   /** What the engine was told about each resource beyond its inputs, by `type::name`. */
   requests: Map<string, RegistrationRequest>;
@@ -112,49 +113,41 @@ function describeRequest(req: any, urn: string): RegistrationRequest {
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 /**
- * Runs index.ts under the mock runtime with the given config, in a fresh module registry so a
- * test file can run the program more than once, and waits until every registration finished.
+ * Runs the stack program under the mock runtime with the given config and waits until every
+ * registration finished. Each run gets a new mock monitor, so a test file can run it many times.
  */
 export async function runProgram(
   config: Record<string, string>,
   options: { latencyMs?: Record<string, number>; stack?: string; mocks?: RecordingMocks } = {},
 ): Promise<ProgramRun> {
   const mocks = options.mocks ?? new RecordingMocks(options.latencyMs);
-  // Each run loads a fresh @pulumi/pulumi, which adds its own exit listeners.
-  process.setMaxListeners(0);
-  let pulumi!: typeof pulumiType;
-  let outputs!: Record<string, pulumiType.Output<unknown>>;
   const logs: string[] = [];
   const requests = new Map<string, RegistrationRequest>();
-  let settings!: {
-    waitForRPCs(): Promise<void>;
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    getMonitor(): any;
-  };
-  jest.isolateModules(() => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    pulumi = require("@pulumi/pulumi");
-    void pulumi.runtime.setMocks(mocks, "talos-proxmox", options.stack ?? "dev", false);
-    pulumi.runtime.setAllConfig(config, SECRET_KEYS);
-    for (const level of ["debug", "info", "warn", "error"] as const) {
-      jest.spyOn(pulumi.log, level).mockImplementation(async (...args: unknown[]) => void logs.push(`${level}: ${args[0]}`));
-    }
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    settings = require("@pulumi/pulumi/runtime/settings");
-    const monitor = settings.getMonitor();
-    const register = monitor.registerResource.bind(monitor);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    monitor.registerResource = (req: any, callback: (err: unknown, resp: any) => void) =>
-      register(req, (err: unknown, resp: { getUrn(): string }) => {
-        if (!err) requests.set(`${req.getType()}::${req.getName()}`, describeRequest(req, resp.getUrn()));
-        callback(err, resp);
-      });
-    acknowledgeResourceHooks(settings);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    outputs = require("../../index");
-  });
+  // A new mock monitor per run; the modules stay loaded (the program is a function).
+  await pulumi.runtime.setMocks(mocks, "talos-proxmox", options.stack ?? "dev", false);
+  pulumi.runtime.setAllConfig(config, SECRET_KEYS);
+  for (const level of ["debug", "info", "warn", "error"] as const) {
+    jest.spyOn(pulumi.log, level).mockImplementation(async (...args: unknown[]) => void logs.push(`${level}: ${args[0]}`));
+  }
+  const monitor = settings.getMonitor();
+  const register = monitor.registerResource.bind(monitor);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  monitor.registerResource = (req: any, callback: (err: unknown, resp: any) => void) =>
+    register(req, (err: unknown, resp: { getUrn(): string }) => {
+      if (!err) requests.set(`${req.getType()}::${req.getName()}`, describeRequest(req, resp.getUrn()));
+      callback(err, resp);
+    });
+  acknowledgeResourceHooks(settings);
+  const outputs = main() as unknown as Record<string, pulumi.Output<unknown>>;
   const values: Record<string, unknown> = {};
   for (const [key, output] of Object.entries(outputs)) values[key] = await valueOf(output);
   await settings.waitForRPCs();
   return { mocks, outputs, values, pulumi, logs, requests };
 }
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const settings = require("@pulumi/pulumi/runtime/settings") as {
+  waitForRPCs(): Promise<void>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  getMonitor(): any;
+};

@@ -1,0 +1,39 @@
+/**
+ * The stack program: stack config → TalosProxmoxCluster → NginxApp → stack outputs. `index.ts`
+ * exports what this returns; tests call it once per config.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { loadConfig } from "./components/config";
+import { NginxApp } from "./components/nginxApp";
+import { createProxmoxProvider } from "./components/proxmox";
+import { TalosProxmoxCluster } from "./components/talosProxmoxCluster";
+
+export function main() {
+  const { raw, proxmox } = loadConfig();
+  const cluster = new TalosProxmoxCluster("cluster", raw as never, {
+    providers: [createProxmoxProvider(proxmox)],
+    adoptV01Layout: true,
+  });
+  const { spec } = cluster;
+  const nginx = spec.workload.enabled
+    ? new NginxApp("nginx", {
+        provider: cluster.provider,
+        image: spec.workload.image,
+        replicas: spec.workload.replicas,
+        nodePort: spec.workload.nodePort,
+        nodeIp: spec.nodes[0].ip,
+        legacyName: spec.clusterName,
+      })
+    : undefined;
+  return {
+    kubeconfig: cluster.kubeconfig,
+    talosconfig: cluster.talosconfig,
+    nodes: cluster.nodes,
+    endpoint: cluster.endpoint,
+    nginxUrl: nginx ? nginx.url : pulumi.output(undefined),
+    schematicId: cluster.schematicId,
+    isoUrl: cluster.isoUrl,
+    installerImage: cluster.installerImage,
+    pendingReboots: cluster.pendingReboots,
+  };
+}

@@ -1,0 +1,191 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { HealthGateState, healthCheckPlan } from "../components/healthGate";
+import { RecordingMocks, unwrap } from "./helpers/mocks";
+import { PROXMOX_CONFIG, ProgramRun, runProgram, toPulumiConfig } from "./helpers/program";
+import { Step, planUpdate, transition } from "./helpers/transition";
+
+/** Every change a user makes after day one, as config A then config B: what a real update does. */
+
+const NODES = [
+  { name: "cp-1", ip: "10.0.20.11", role: "controlplane" },
+  { name: "cp-2", ip: "10.0.20.12", role: "controlplane" },
+  { name: "cp-3", ip: "10.0.20.13", role: "controlplane" },
+  { name: "worker-1", ip: "10.0.20.21", role: "worker" },
+  { name: "worker-2", ip: "10.0.20.22", role: "worker" },
+];
+const BASE = { clusterName: "lab", vip: "10.0.20.10", vmIdBase: 2000, nodes: NODES };
+
+function stack(values: Record<string, unknown>): Record<string, string> {
+  const config = toPulumiConfig(Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)));
+  return { ...Object.fromEntries(Object.entries(config).map(([k, v]) => [`talos-proxmox:${k}`, v])), ...PROXMOX_CONFIG };
+}
+
+const T = {
+  vm: "proxmoxve:index/vmLegacy:VmLegacy",
+  iso: "proxmoxve:download/file:File",
+  apply: "talos:machine/configurationApply:ConfigurationApply",
+  bootstrap: "talos:machine/bootstrap:Bootstrap",
+  secrets: "talos:machine/secrets:Secrets",
+  schematic: "talos:imageFactory/schematic:Schematic",
+  stash: "pulumi:index:Stash",
+};
+const touches = (steps: Step[], node: string) => steps.filter((s) => s.name.endsWith(`-${node}`));
+const ops = (steps: Step[]) => steps.map((s) => `${s.op} ${s.name}`);
+const gateState = (run: ProgramRun) =>
+  unwrap(run.mocks.ofType(T.stash).find((r) => r.name === "cluster-health")!.inputs.input) as HealthGateState;
+
+describe("changes after day one (transitions)", () => {
+  test("row 1: removing a worker from the middle deletes it and changes no other node", async () => {
+    const { a, b, steps } = await transition(stack(BASE), stack({ ...BASE, nodes: NODES.filter((n) => n.name !== "worker-1") }));
+    expect(steps.filter((s) => s.op === "delete").map((s) => s.name).sort()).toEqual(
+      ["cluster-apply-worker-1", "cluster-boot-worker-1", "cluster-worker-1"].sort(),
+    );
+    for (const n of NODES.filter((x) => x.name !== "worker-1")) expect([n.name, touches(steps, n.name)]).toEqual([n.name, []]);
+    // The health gate records the new node list, but a pure removal checks nothing.
+    expect(ops(steps).filter((s) => !s.includes("worker-1"))).toEqual(["update cluster-health"]);
+    expect(healthCheckPlan(gateState(a), gateState(b), false).run).toBe(false);
+  });
+
+  test("row 1: an explicit vmId still wins, and derived ones never depend on list position", async () => {
+    const withId = NODES.map((n) => (n.name === "worker-2" ? { ...n, vmId: 4242 } : n));
+    const { b, steps } = await transition(stack({ ...BASE, nodes: withId }), stack({ ...BASE, nodes: withId.slice(1) }));
+    expect(b.mocks.ofType(T.vm).find((r) => r.name === "cluster-worker-2")!.inputs.vmId).toBe(4242);
+    expect(steps.filter((s) => s.type === T.vm).map((s) => `${s.op} ${s.name}`)).toEqual(["delete cluster-cp-1"]);
+  });
+
+  test("row 2: reordering nodes changes nothing at all", async () => {
+    const { a, b, steps } = await transition(stack(BASE), stack({ ...BASE, nodes: [...NODES].reverse() }));
+    expect(steps).toEqual([]);
+    expect(b.values).toEqual(a.values);
+  });
+
+  test("row 3: a VM moved to another host is deleted before its successor, which gets its config again", async () => {
+    const moved = NODES.map((n) => (n.name === "cp-2" ? { ...n, host: "pve2" } : n));
+    const { steps } = await transition(stack(BASE), stack({ ...BASE, nodes: moved }));
+    const cp2 = ops(touches(steps, "cp-2"));
+    // `replace` creates the successor; its old resource is deleted at the end of the update.
+    expect(cp2).toEqual([
+      "delete cluster-cp-2",
+      "create cluster-cp-2",
+      "replace cluster-boot-cp-2",
+      "replace cluster-apply-cp-2",
+      "delete cluster-apply-cp-2",
+      "delete cluster-boot-cp-2",
+    ]);
+    // The same MAC and VM ID on the new VM.
+    expect(steps.find((s) => s.name === "cluster-cp-2")!.changed).toEqual(["nodeName"]);
+    // A rejoin, never a second bootstrap; health is checked again once the new node has its config.
+    expect(steps.filter((s) => s.type === T.bootstrap)).toEqual([]);
+    expect(steps.find((s) => s.name === "cluster-health")).toMatchObject({ op: "replace" });
+    // The new host gets the ISO first.
+    expect(ops(steps)).toContain("create cluster-iso-pve2");
+    expect(ops(steps).indexOf("create cluster-iso-pve2")).toBeLessThan(ops(steps).indexOf("create cluster-cp-2"));
+  });
+
+  test("row 3: replacing the bootstrap node (first control plane by name) never bootstraps again", async () => {
+    const moved = NODES.map((n) => (n.name === "cp-1" ? { ...n, host: "pve3" } : n));
+    const { steps } = await transition(stack(BASE), stack({ ...BASE, nodes: moved }));
+    expect(ops(touches(steps, "cp-1"))).toContain("replace cluster-apply-cp-1");
+    expect(steps.filter((s) => s.type === T.bootstrap)).toEqual([]);
+  });
+
+  test("row 4: renaming the cluster keeps its machine secrets (their identity has no clusterName)", async () => {
+    const { a, b, steps } = await transition(stack(BASE), stack({ ...BASE, clusterName: "lab2" }));
+    expect(steps.filter((s) => s.type === T.secrets)).toEqual([]);
+    expect(steps.filter((s) => s.op === "replace" || s.op === "delete").map((s) => s.type)).toEqual([T.iso, T.iso]);
+    expect(steps.filter((s) => s.type === T.apply).map((s) => s.op)).toEqual(Array(5).fill("update"));
+    // Derived MACs follow the name: the README says to pin them before a rename.
+    expect((b.values.nodes as { mac: string }[])[0].mac).not.toBe((a.values.nodes as { mac: string }[])[0].mac);
+  });
+
+  test("row 5: new extensions make a new schematic (replaced, new ID) and reach every machine config", async () => {
+    const { a, b, steps } = await transition(
+      stack(BASE),
+      stack({ ...BASE, extensions: ["siderolabs/qemu-guest-agent", "siderolabs/iscsi-tools"] }),
+    );
+    expect(steps.find((s) => s.type === T.schematic)).toMatchObject({ op: "replace", changed: ["schematic"] });
+    expect(b.values.schematicId).not.toBe(a.values.schematicId);
+    expect(b.values.installerImage).toContain(String(b.values.schematicId));
+    expect(steps.filter((s) => s.type === T.apply).map((s) => s.op)).toEqual(Array(5).fill("update"));
+    // The VMs only swap the cdrom (no reboot, no replacement).
+    expect(steps.filter((s) => s.type === T.vm).map((s) => [s.op, s.changed])).toEqual(Array(5).fill(["update", ["cdrom.fileId"]]));
+  });
+
+  test("row 6: a second run with nothing changed changes nothing; the disk-speed perpetual diff is ignored", async () => {
+    const { a, b, steps } = await transition(stack(BASE), stack(BASE));
+    expect(steps).toEqual([]);
+    expect(b.mocks.registrations.map((r) => unwrap(r.inputs))).toEqual(a.mocks.registrations.map((r) => unwrap(r.inputs)));
+    for (const vm of b.mocks.ofType(T.vm)) expect(b.requests.get(`${T.vm}::${vm.name}`)!.ignoreChanges).toEqual(["disks[*].speed"]);
+  });
+
+  test("row 7: nothing reaches the nodes on preview or on an unchanged up; a removal never checks a stale list", async () => {
+    const { b, steps } = await transition(stack(BASE), stack(BASE));
+    expect(steps).toEqual([]);
+    expect(b.mocks.callsOf("talos:cluster/getHealth:getHealth")).toEqual([]);
+    const gate = b.requests.get(`${T.stash}::cluster-health`)!;
+    expect(gate.hooks).toEqual({ beforeCreate: ["cluster-health-check"], beforeUpdate: ["cluster-health-check"] });
+    const state = gateState(b);
+    expect(healthCheckPlan(state, state, false).run).toBe(false);
+    const { cp: _cp, ...fewer } = { ...state.nodes, cp: undefined };
+    const removed = { ...state, nodes: Object.fromEntries(Object.entries(fewer).filter(([n]) => n !== "worker-1")) } as HealthGateState;
+    expect(healthCheckPlan(state, removed, false)).toMatchObject({ run: false, skipKubernetesChecks: true });
+    const added = { ...state, nodes: { ...state.nodes, "worker-9": { role: "worker" as const, ip: "10.0.20.29", config: "x" } } };
+    expect(healthCheckPlan(state, added, false)).toMatchObject({ run: true, skipKubernetesChecks: false });
+  });
+
+  test("row 8: a size change updates VMs in place without the provider's reboot, and lists them as pending", async () => {
+    const { a, b, steps } = await transition(stack(BASE), stack({ ...BASE, memory: 16384 }));
+    expect(steps.filter((s) => s.type === T.vm).map((s) => [s.op, s.changed])).toEqual(Array(5).fill(["update", ["memory.dedicated"]]));
+    for (const vm of b.mocks.ofType(T.vm)) expect(unwrap(vm.inputs)).toMatchObject({ rebootAfterUpdate: false });
+    expect(a.values.pendingReboots).toEqual([]);
+    expect(b.values.pendingReboots).toEqual(NODES.map((n) => n.name));
+  });
+
+  test("row 9: configs are applied in a mode that stages a change needing a reboot, and staged nodes are listed", async () => {
+    class StagingMocks extends RecordingMocks {
+      async newResource(args: Parameters<RecordingMocks["newResource"]>[0]) {
+        const result = await super.newResource(args);
+        if (args.type === T.apply && args.name === "cluster-apply-worker-1") result.state.resolvedApplyMode = "staged";
+        return result;
+      }
+    }
+    const run = await runProgram(stack(BASE), { mocks: new StagingMocks() });
+    for (const apply of run.mocks.ofType(T.apply)) expect(unwrap(apply.inputs)).toMatchObject({ applyMode: "staged_if_needing_reboot" });
+    expect(run.values.pendingReboots).toEqual(["worker-1"]);
+  });
+
+  test("row 10: without kubernetesVersion the program's pinned version is used, whatever the provider's default", async () => {
+    const run = await runProgram(stack(BASE));
+    const versions = run.mocks.callsOf("talos:machine/getConfiguration:getConfiguration").map((c) => c.inputs.kubernetesVersion);
+    expect(new Set(versions)).toEqual(new Set(["1.36.3"]));
+  });
+
+  test("row 11: several hosts on shared ISO storage download the ISO once; switching to it drops the extra copies", async () => {
+    const spread = NODES.map((n, i) => ({ ...n, host: ["pve", "pve2", "pve3"][i % 3] }));
+    const { b, steps } = await transition(stack({ ...BASE, nodes: spread }), stack({ ...BASE, nodes: spread, isoDatastoreShared: true }));
+    const [download] = b.mocks.ofType(T.iso);
+    expect(b.mocks.ofType(T.iso)).toHaveLength(1);
+    expect(unwrap(download.inputs)).toMatchObject({ nodeName: "pve" });
+    const ids = b.mocks.ofType(T.vm).map((vm) => (unwrap(vm.inputs) as { cdrom: { fileId: string } }).cdrom.fileId);
+    expect(new Set(ids).size).toBe(1);
+    expect(ops(steps)).toEqual(["delete cluster-iso-pve3", "delete cluster-iso-pve2"]);
+  });
+
+  test("upgrading a stack deployed with release 0.1 adopts every resource by alias: nothing is replaced", async () => {
+    const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "v0.1-urns.json"), "utf8")) as {
+      config: unknown[];
+      urns: string[];
+    };
+    const run = await runProgram({ ...stack({ clusterName: "demo-cluster", vip: "10.0.10.10", nodes: fixture.config }) });
+    const adopted = new Set([...run.requests.values()].flatMap((r) => r.aliases.map((a) => a.urn)));
+    const customs = fixture.urns.filter((u) => !/::talos-proxmox:[a-z]+:[A-Za-z]+::/.test(u) && !u.includes("pulumi:providers:proxmoxve"));
+    expect(customs.filter((u) => !adopted.has(u))).toEqual([]);
+    expect(customs.length).toBeGreaterThan(12);
+  });
+
+  test("the planner itself: an unchanged pair of runs plans nothing, a removed resource is deleted", async () => {
+    const a = await runProgram(stack(BASE));
+    expect(planUpdate(a, a)).toEqual([]);
+  });
+});
