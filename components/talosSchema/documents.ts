@@ -132,7 +132,8 @@ export const DOCUMENT_KINDS: Readonly<Record<string, DocumentKind>> = {
     fields: { auto: enumText("stable", "off"), hostname: str() },
     rules: (doc) => {
       const auto = set(doc.auto) ? String(doc.auto).toLowerCase() : undefined;
-      if (auto === undefined && !set(doc.hostname)) return [{ path: "", message: "set either auto (stable or off) or hostname" }];
+      if (auto === undefined && !set(doc.hostname))
+        return [{ path: "", message: "set either auto (stable or off) or hostname" }];
       if (set(doc.hostname) && auto !== undefined && auto !== "off") {
         return [{ path: "auto", message: `must be off (or unset) when hostname is set, got "${String(doc.auto)}"` }];
       }
@@ -141,7 +142,8 @@ export const DOCUMENT_KINDS: Readonly<Record<string, DocumentKind>> = {
           {
             path: "auto",
             warning: true,
-            message: "set auto: off next to hostname: Talos 1.13 generates HostnameConfig auto: stable, and the merged document would set both",
+            message:
+              "set auto: off next to hostname: Talos 1.13 generates HostnameConfig auto: stable, and the merged document would set both",
           },
         ];
       }
@@ -151,12 +153,19 @@ export const DOCUMENT_KINDS: Readonly<Record<string, DocumentKind>> = {
   LinkAliasConfig: {
     fields: { name: str(), selector: obj({ match: str() }) },
     required: ["name"],
-    rules: (doc) => need(doc, "selector", "match", "a CEL expression choosing exactly one link, e.g. mac(link.permanent_addr) == \"02:00:00:00:00:01\""),
+    rules: (doc) =>
+      need(
+        doc,
+        "selector",
+        "match",
+        'a CEL expression choosing exactly one link, e.g. mac(link.permanent_addr) == "02:00:00:00:00:01"',
+      ),
   },
   StaticHostConfig: {
     fields: { name: str(IP), hostnames: strings },
     required: ["name"],
-    rules: (doc) => (nonEmptyList(doc.hostnames) ? [] : [{ path: "hostnames", message: "needs at least one hostname" }]),
+    rules: (doc) =>
+      nonEmptyList(doc.hostnames) ? [] : [{ path: "hostnames", message: "needs at least one hostname" }],
   },
   ResolverConfig: {
     fields: {
@@ -166,14 +175,21 @@ export const DOCUMENT_KINDS: Readonly<Record<string, DocumentKind>> = {
   },
   TimeSyncConfig: {
     fields: { enabled: bool, bootTimeout: duration, ntp: obj({ servers: strings }), ptp: obj({ devices: strings }) },
-    rules: (doc) => (set(doc.ntp) && set(doc.ptp) ? [{ path: "ptp", message: "only one of ntp or ptp can be set" }] : []),
+    rules: (doc) =>
+      set(doc.ntp) && set(doc.ptp) ? [{ path: "ptp", message: "only one of ntp or ptp can be set" }] : [],
   },
 
   // network: links
   LinkConfig: { fields: { name: str(), ...commonLink }, required: ["name"] },
   DummyLinkConfig: { fields: { name: str(), hardwareAddr: str(MAC), ...commonLink }, required: ["name"] },
   VLANConfig: {
-    fields: { name: str(), vlanID: int(1, 4094), vlanMode: enumText("802.1q", "802.1ad"), parent: str(), ...commonLink },
+    fields: {
+      name: str(),
+      vlanID: int(1, 4094),
+      vlanMode: enumText("802.1q", "802.1ad"),
+      parent: str(),
+      ...commonLink,
+    },
     required: ["name", "vlanID", "parent"],
   },
   BondConfig: {
@@ -181,7 +197,15 @@ export const DOCUMENT_KINDS: Readonly<Record<string, DocumentKind>> = {
       name: str(),
       hardwareAddr: str(MAC),
       links: strings,
-      bondMode: enumText("balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb", "balance-alb"),
+      bondMode: enumText(
+        "balance-rr",
+        "active-backup",
+        "balance-xor",
+        "broadcast",
+        "802.3ad",
+        "balance-tlb",
+        "balance-alb",
+      ),
       miimon: u32,
       updelay: u32,
       downdelay: u32,
@@ -229,7 +253,10 @@ export const DOCUMENT_KINDS: Readonly<Record<string, DocumentKind>> = {
       name: str(),
       hardwareAddr: str(MAC),
       links: strings,
-      table: str({ what: "a routing table number from 1 to 252 (main, local and default are reserved)", test: (t) => /^[1-9]\d{0,2}$/.test(t) && +t <= 252 }),
+      table: str({
+        what: "a routing table number from 1 to 252 (main, local and default are reserved)",
+        test: (t) => /^[1-9]\d{0,2}$/.test(t) && +t <= 252,
+      }),
       ...commonLink,
     },
     required: ["name", "table"],
@@ -286,7 +313,10 @@ export const DOCUMENT_KINDS: Readonly<Record<string, DocumentKind>> = {
   BlackholeRouteConfig: { fields: { name: str(PREFIX), metric: u32 }, required: ["name"] },
   RoutingRuleConfig: {
     fields: {
-      name: str({ what: "a rule priority from 1 to 32765 (not 0, 32766 or 32767)", test: (t) => /^\d+$/.test(t) && +t >= 1 && +t <= 32765 }),
+      name: str({
+        what: "a rule priority from 1 to 32765 (not 0, 32766 or 32767)",
+        test: (t) => /^\d+$/.test(t) && +t >= 1 && +t <= 32765,
+      }),
       src: str(PREFIX),
       dst: str(PREFIX),
       table: ROUTE_TABLE,
@@ -303,7 +333,8 @@ export const DOCUMENT_KINDS: Readonly<Record<string, DocumentKind>> = {
       if (!set(doc.table) && (action === "unspec" || action === "unicast")) {
         out.push({ path: "table", message: "is required unless action is blackhole, unreachable or prohibit" });
       }
-      if (set(doc.fwMask) && doc.fwMask !== 0 && !set(doc.fwMark)) out.push({ path: "fwMask", message: "needs fwMark" });
+      if (set(doc.fwMask) && doc.fwMask !== 0 && !set(doc.fwMark))
+        out.push({ path: "fwMask", message: "needs fwMark" });
       return out;
     },
   },
@@ -318,7 +349,13 @@ export const DOCUMENT_KINDS: Readonly<Record<string, DocumentKind>> = {
     fields: {
       name: str(),
       portSelector: obj({
-        ports: list(either("a port (0-65535) or a range such as 30000-32767", u16, str({ what: "a range", test: (t) => /^\d+-\d+$/.test(t) }))),
+        ports: list(
+          either(
+            "a port (0-65535) or a range such as 30000-32767",
+            u16,
+            str({ what: "a range", test: (t) => /^\d+-\d+$/.test(t) }),
+          ),
+        ),
         protocol: enumText("tcp", "udp", "icmp", "icmpv6"),
       }),
       ingress: list(obj({ subnet: str(PREFIX), except: str(PREFIX) })),
@@ -344,7 +381,10 @@ export const DOCUMENT_KINDS: Readonly<Record<string, DocumentKind>> = {
   VolumeConfig: {
     fields: { name: oneOf("STATE", "EPHEMERAL", "IMAGECACHE"), provisioning, encryption, mount: obj({ secure: bool }) },
     required: ["name"],
-    rules: (doc) => (doc.name === "STATE" && set(doc.provisioning) ? [{ path: "provisioning", message: "is not allowed for the STATE volume" }] : []),
+    rules: (doc) =>
+      doc.name === "STATE" && set(doc.provisioning)
+        ? [{ path: "provisioning", message: "is not allowed for the STATE volume" }]
+        : [],
   },
   UserVolumeConfig: {
     fields: {
@@ -431,13 +471,21 @@ export const DOCUMENT_KINDS: Readonly<Record<string, DocumentKind>> = {
   KmsgLogConfig: {
     fields: {
       name: str(),
-      url: str({ what: "a tcp:// or udp:// URL with a port and no path, e.g. udp://10.0.10.5:514", test: (t) => /^(tcp|udp):\/\/[^/\s]+:\d+\/?$/i.test(t) }),
+      url: str({
+        what: "a tcp:// or udp:// URL with a port and no path, e.g. udp://10.0.10.5:514",
+        test: (t) => /^(tcp|udp):\/\/[^/\s]+:\d+\/?$/i.test(t),
+      }),
     },
     required: ["name", "url"],
   },
   WatchdogTimerConfig: { fields: { device: str(), timeout: duration }, required: ["device"] },
   OOMConfig: {
-    fields: { triggerExpression: str(), cgroupRankingExpression: str(), strictCgroupClassOrdering: bool, sampleInterval: duration },
+    fields: {
+      triggerExpression: str(),
+      cgroupRankingExpression: str(),
+      strictCgroupClassOrdering: bool,
+      sampleInterval: duration,
+    },
   },
   ExtensionServiceConfig: {
     fields: {
@@ -491,7 +539,13 @@ function need(doc: Record<string, unknown>, ...pathAndWhat: string[]): Finding[]
 
 /** A volume on a disk: a disk selector, and for a partition a size. */
 function diskVolume(doc: Record<string, unknown>, partition: boolean): Finding[] {
-  const out = need(doc, "provisioning", "diskSelector", "match", "a CEL expression choosing the disk, e.g. disk.dev_path == '/dev/sdb'");
+  const out = need(
+    doc,
+    "provisioning",
+    "diskSelector",
+    "match",
+    "a CEL expression choosing the disk, e.g. disk.dev_path == '/dev/sdb'",
+  );
   const p = dig(doc, "provisioning");
   if (partition && !set(p?.minSize) && !set(p?.maxSize)) {
     out.push({ path: "provisioning", message: "needs minSize or maxSize" });

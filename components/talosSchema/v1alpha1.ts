@@ -190,8 +190,14 @@ const legacyDevice = obj({
   vip: legacyVip,
 });
 const legacyNetwork = obj({
-  hostname: deprecated(str(), "use a HostnameConfig document (Talos 1.13 generates one: setting this fails with 'static hostname is already set')"),
-  interfaces: deprecated(list(legacyDevice), "use LinkConfig/BondConfig/VLANConfig/BridgeConfig, DHCPv4Config and Layer2VIPConfig documents"),
+  hostname: deprecated(
+    str(),
+    "use a HostnameConfig document (Talos 1.13 generates one: setting this fails with 'static hostname is already set')",
+  ),
+  interfaces: deprecated(
+    list(legacyDevice),
+    "use LinkConfig/BondConfig/VLANConfig/BridgeConfig, DHCPv4Config and Layer2VIPConfig documents",
+  ),
   nameservers: deprecated(strings, "use a ResolverConfig document"),
   searchDomains: deprecated(strings, "use a ResolverConfig document"),
   extraHostEntries: deprecated(list(obj({ ip: str(), aliases: strings })), "use StaticHostConfig documents"),
@@ -256,7 +262,10 @@ const machine = obj({
   time: deprecated(obj({ disabled: bool, servers: strings, bootTimeout: duration }), "use a TimeSyncConfig document"),
   sysctls: mapOf(str()),
   sysfs: mapOf(str()),
-  registries: deprecated(legacyRegistries, "use RegistryMirrorConfig, RegistryAuthConfig and RegistryTLSConfig documents"),
+  registries: deprecated(
+    legacyRegistries,
+    "use RegistryMirrorConfig, RegistryAuthConfig and RegistryTLSConfig documents",
+  ),
   systemDiskEncryption: deprecated(
     obj({ state: legacyEncryption, ephemeral: legacyEncryption }),
     "use VolumeConfig documents (STATE, EPHEMERAL) with encryption",
@@ -313,7 +322,13 @@ const cluster = obj({
   aggregatorCA: certAndKey,
   serviceAccount: obj({ key: str() }),
   apiServer,
-  controllerManager: obj({ image: str(), extraArgs: args, extraVolumes: list(volumeMount), env: mapOf(str()), resources }),
+  controllerManager: obj({
+    image: str(),
+    extraArgs: args,
+    extraVolumes: list(volumeMount),
+    env: mapOf(str()),
+    resources,
+  }),
   proxy: obj({ disabled: bool, image: str(), mode: str(), extraArgs: args }),
   scheduler: obj({
     image: str(),
@@ -362,9 +377,13 @@ export function v1alpha1Rules(doc: Record<string, unknown>): { path: string; mes
   const out: { path: string; message: string }[] = [];
   const cni = dig(doc, "cluster", "network", "cni");
   if ((cni?.name === "flannel" || cni?.name === "none") && Array.isArray(cni.urls) && cni.urls.length > 0) {
-    out.push({ path: "cluster.network.cni.urls", message: `must be empty for the ${cni.name} CNI: set name: custom to install CNI manifests` });
+    out.push({
+      path: "cluster.network.cni.urls",
+      message: `must be empty for the ${cni.name} CNI: set name: custom to install CNI manifests`,
+    });
   }
-  if (doc.persist === false) out.push({ path: "persist", message: "must not be false (Talos always persists its config)" });
+  if (doc.persist === false)
+    out.push({ path: "persist", message: "must not be false (Talos always persists its config)" });
   return out;
 }
 
@@ -377,4 +396,3 @@ export function dig(value: unknown, ...keys: string[]): Record<string, unknown> 
   }
   return at !== null && typeof at === "object" && !Array.isArray(at) ? (at as Record<string, unknown>) : undefined;
 }
-
