@@ -16,7 +16,9 @@
  * but not deprecated feature switches (`rbac`, `apidCheckExtKeyUsage`) are plain fields.
  * Where the JSON schema and the Go types disagree, the Go types win (they are what decodes):
  * `machine.acceptedCAs` and `cluster.acceptedCAs` are lists of `{crt}` (the schema says one object);
- * `machine.type` also takes the legacy `init` and `join`.
+ * `machine.logging.destinations[].endpoint` is a URL string (the schema says an empty object);
+ * the control-plane components' `resources` take only `requests` and `limits` (the schema: any
+ * object); `machine.type` also takes the legacy `init` and `join`.
  */
 import {
   Spec,
