@@ -224,6 +224,12 @@ machine:
     expect(result.warnings[1].message).toMatch(/LinkConfig/);
   });
 
+  test('"" leaves a plain string enum unset (machine.type: "" is a worker), not a parsed enum type', () => {
+    clean('machine:\n  type: ""\n');
+    const { problems } = validateTalosPatch('apiVersion: v1alpha1\nkind: HostnameConfig\nauto: ""\n');
+    expect(show(problems[0])).toBe('0 auto: must be one of stable, off, got ""');
+  });
+
   test("already-parsed documents; empty documents are skipped", () => {
     expect(validateTalosDocuments([null, { cluster: { network: { cni: { name: "flannel" } } } }])).toEqual({
       problems: [],

@@ -27,6 +27,10 @@
  *   - RegistryTLSConfig `clientIdentity` has `cert`/`key` (the schema says `crt`/`key`);
  *   - RoutingRuleConfig `action` is an enum text (`blackhole`...), not an integer;
  *   - BridgeConfig needs only `name`, VRFConfig `name` and `table` (the schema also lists `links` for both).
+ * Then the validator ran over the 182 YAML files of the testdata folders of pkg/machinery/config and
+ * hack/test/patches at v1.13.9 (configs, patches, documents, Longhorn/Cilium/volume patches): all
+ * pass but 7, none of them a valid machine config (secrets bundles, decoder fixtures built to fail,
+ * a kmsg marshal fixture with an https:// URL that Validate rejects).
  */
 import {
   Fields,

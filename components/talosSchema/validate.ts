@@ -292,7 +292,9 @@ class Walker {
     if (!isScalar(value))
       return this.mismatch(path, values ? `one of ${values.join(", ")}` : (what ?? "a string"), value);
     const text = String(value);
-    if (values && !values.includes(text) && !(anyCase && values.includes(text.toLowerCase()))) {
+    // "" is a plain Go string left unset; an enum type parsed from text has no empty value.
+    const unset = text === "" && !anyCase;
+    if (values && !unset && !values.includes(text) && !(anyCase && values.includes(text.toLowerCase()))) {
       const near = closest(text, values);
       this.problem(
         path,
