@@ -15,7 +15,7 @@
  * what `Validate` rejects when missing (the document's `name` is also its identity when patches merge).
  *
  * Totals (kept true by tests/talosSchema.test.ts): 45 kinds (v1alpha1 + 44 documents);
- * 400 v1alpha1 field names (21 of them deprecated) and 408 document field names, 808 in all, not
+ * 400 v1alpha1 field names (20 of them deprecated) and 408 document field names, 808 in all, not
  * counting apiVersion/kind; a field name counts once for each place it can appear.
  *
  * Verified: every kind and field name of all 45 kinds was compared by a throwaway script (not

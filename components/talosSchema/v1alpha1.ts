@@ -12,8 +12,9 @@
  * `documents.ts` for the totals and what was verified).
  *
  * Fields the 1.13 JSON schema omits (Go `docgen:nodoc`) are still decoded by Talos and so accepted
- * here: those marked Deprecated in Go carry `deprecated(...)` (the validator warns); the two nodoc
- * but not deprecated feature switches (`rbac`, `apidCheckExtKeyUsage`) are plain fields.
+ * here: those marked Deprecated in Go carry `deprecated(...)` (the validator warns); the three nodoc
+ * fields Go does not call deprecated (`machine.features.rbac`, `machine.features.apidCheckExtKeyUsage`,
+ * `cluster.apiServer.disablePodSecurityPolicy`) are plain fields.
  * Where the JSON schema and the Go types disagree, the Go types win (they are what decodes):
  * `machine.acceptedCAs` and `cluster.acceptedCAs` are lists of `{crt}` (the schema says one object);
  * `machine.logging.destinations[].endpoint` is a URL string (the schema says an empty object);
@@ -294,7 +295,7 @@ const apiServer = obj({
   extraVolumes: list(volumeMount),
   env: mapOf(str()),
   certSANs: strings,
-  disablePodSecurityPolicy: deprecated(bool, "PodSecurityPolicy no longer exists in Kubernetes"),
+  disablePodSecurityPolicy: bool,
   admissionControl: list(obj({ name: str(), configuration: mapping })),
   auditPolicy: mapping,
   resources,
