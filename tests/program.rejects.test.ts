@@ -2,9 +2,15 @@ import { RecordingMocks } from "./helpers/mocks";
 import { REJECTED_CONFIGS, base } from "./helpers/configCases";
 import { PROXMOX_CONFIG, runProgram, toPulumiConfig } from "./helpers/program";
 
-/** Bad config stops the program before it registers a resource or calls a provider. */
+/**
+ * Bad config stops the program before it registers a resource or calls a provider. Every
+ * rejection is tested on validateConfig itself (config.test.ts); here a few show the program
+ * stops on them, one per kind of rule (schema, node entry, cross-field).
+ */
+const SAMPLE = ["missing clusterName", "duplicate IPs", "VIP equal to a node IP", "unknown top-level key", "custom CNI without URLs"];
+
 describe("the program refuses bad config before anything exists", () => {
-  test.each(REJECTED_CONFIGS)("%s", async (_label, raw, message) => {
+  test.each(REJECTED_CONFIGS.filter(([label]) => SAMPLE.includes(label)))("%s", async (_label, raw, message) => {
     const mocks = new RecordingMocks();
     const defined = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
     const config = { ...prefixed(toPulumiConfig(defined)), ...PROXMOX_CONFIG };
