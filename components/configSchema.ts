@@ -6,7 +6,9 @@ import { z } from "zod";
  * live in `config.ts`.
  */
 
+// renovate: datasource=github-releases depName=siderolabs/talos
 export const DEFAULT_TALOS_VERSION = "v1.13.9";
+// renovate: datasource=docker depName=nginx
 export const DEFAULT_NGINX_IMAGE = "nginx:1.28.0";
 export const GUEST_AGENT_EXTENSION = "siderolabs/qemu-guest-agent";
 /** Kernel argument the network config depends on: it names the NIC `eth0`. */
