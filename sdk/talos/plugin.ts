@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
  * exactly this plugin (`pulumi-resource-talos-v0.8.1-<os>-<arch>.tar.gz`) when it is missing.
  */
 export const PLUGIN_NAME = "talos";
+// renovate: datasource=github-releases depName=pulumiverse/pulumi-talos extractVersion=^v(?<version>.+)$
 export const PLUGIN_VERSION = "0.8.1";
 export const PLUGIN_DOWNLOAD_URL = "github://api.github.com/pulumiverse";
 
