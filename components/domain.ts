@@ -14,10 +14,11 @@ export const DEFAULT_TALOS_VERSION = "v1.13.9";
  * ships (siderolabs/talos constants.go at v1.12.11 and v1.13.9). Pinned here, so a provider
  * update never changes the cluster's Kubernetes version behind the user's back.
  */
+// renovate: datasource=github-releases depName=kubernetes/kubernetes extractVersion=^v(?<version>.+)$
+const KUBERNETES_FOR_TALOS_1_13 = "1.36.3";
 export const DEFAULT_KUBERNETES_VERSIONS: Record<string, string> = {
   "1.12": "1.35.4",
-  // renovate: datasource=github-releases depName=kubernetes/kubernetes
-  "1.13": "1.36.3",
+  "1.13": KUBERNETES_FOR_TALOS_1_13,
 };
 
 /** Kubernetes minors each Talos minor supports (siderolabs/talos pkg/machinery/compatibility). */
