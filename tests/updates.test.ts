@@ -177,6 +177,8 @@ const PIN_RULES: { name: string; files: RegExp; re: RegExp }[] = [
   },
 ];
 const isCommentLine = (line: string) => /^\s*(?:#|\/\/|\/\*|\*)/.test(line);
+/** A version that is no pin (a threshold, an example) says so: `// not-a-pin: why`, on its line or the one above. */
+const NOT_A_PIN = /(?:#|\/\/)[ \t]*not-a-pin\b/;
 
 /**
  * `with:` inputs that Renovate's github-actions manager reads itself (its known actions, in
@@ -212,14 +214,16 @@ function uncoveredPins(files: Record<string, string>, deps: Dep[]): string[] {
     // is no pin), the generated lock file, Renovate's config and documentation.
     if (/^(?:package(?:-lock)?\.json|renovate\.json)$/.test(file) || /\.md$/i.test(file)) continue;
     const native = nativeLines(file, content);
+    const lines = content.split("\n");
     for (const rule of PIN_RULES) {
       if (!rule.files.test(file)) continue;
       for (const m of content.matchAll(rule.re)) {
         const start = m.index ?? 0;
         const end = start + m[0].length;
-        const lineEnd = content.indexOf("\n", start);
-        const line = content.slice(content.lastIndexOf("\n", start) + 1, lineEnd === -1 ? undefined : lineEnd);
-        if (isCommentLine(line) || native.has(lineOf(content, start))) continue;
+        const at = lineOf(content, start);
+        const [above, line] = [lines[at - 2] ?? "", lines[at - 1]];
+        if (isCommentLine(line) || native.has(at) || NOT_A_PIN.test(line)) continue;
+        if (isCommentLine(above) && NOT_A_PIN.test(above)) continue;
         const covered = deps.some((d) => d.file === file && d.valueStart >= start && d.valueStart < end);
         if (!covered) uncovered.push(`${file}:${lineOf(content, start)}: ${rule.name} ${m[0]}`);
       }
@@ -433,6 +437,19 @@ describe("the update rules themselves", () => {
     expect(byFile["components/app.ts"]).toMatchObject({ datasource: "docker", currentValue: "6.9.2" });
     expect(byFile["patches/pod.yaml"]).toMatchObject({ datasource: "docker", currentValue: "6.9.2" });
     expect(byFile[".github/workflows/x.yml"]).toMatchObject({ depName: "example/tool", currentValue: "2.4.1" });
+  });
+
+  test("a version that is no pin says so and is not reported", () => {
+    const files = {
+      "talosapi/versions.ts":
+        "// not-a-pin: the first Talos version with LifecycleService\n" +
+        'export const LIFECYCLE_API_SINCE = "v1.13.0-alpha.3";\n' +
+        'export const OTHER_SINCE = "v1.12.0"; // not-a-pin: a threshold too\n' +
+        'export const MINIMUM_TALOS = "v1.12.0";\n',
+    };
+    expect(uncoveredPins(files, extract(config.customManagers, files))).toEqual([
+      'talosapi/versions.ts:4: version constant const MINIMUM_TALOS = "v1.12.0"',
+    ]);
   });
 
   test("a marker that no manager can read is reported", () => {
