@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { validateConfig } from "../components/config";
+import { validateConfig } from "../components/validate";
 import { PATCH_DIR, nodePatches, rolePatches } from "../components/patches";
 import { DOCUMENT_KINDS } from "../components/talosSchema/documents";
 import { Spec } from "../components/talosSchema/types";
