@@ -162,9 +162,9 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const vms = spec.nodes.map(
-      (node) =>
-        new TalosVm(
+    const vms: Record<string, TalosVm> = {};
+    for (const node of spec.nodes) {
+      vms[node.name] = new TalosVm(
           `${name}-${node.name}`,
           {
             node,
@@ -178,15 +178,15 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
             legacyName,
           },
           { parent: this },
-        ),
-    );
+        );
+    }
 
     const cluster = new TalosCluster(
       name,
       {
         spec,
         installerImage: image.installerImage,
-        vms: Object.fromEntries(vms.map((vm, i) => [spec.nodes[i].name, vm.vm])),
+        vms: Object.fromEntries(Object.entries(vms).map(([node, vm]) => [node, vm.vm])),
         legacyName,
       },
       { parent: this },
@@ -211,13 +211,13 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
     this.kubeconfig = cluster.kubeconfig;
     this.talosconfig = cluster.talosconfig;
     this.endpoint = spec.endpoint;
-    this.nodes = pulumi.all(vms.map((vm) => vm.vmId)).apply((ids) =>
-      spec.nodes.map((node, i) => ({
+    this.nodes = pulumi.all(Object.fromEntries(spec.nodes.map((n) => [n.name, vms[n.name].vmId]))).apply((ids) =>
+      spec.nodes.map((node) => ({
         name: node.name,
         role: node.role,
         ip: node.ip,
         mac: node.mac,
-        vmId: ids[i],
+        vmId: ids[node.name],
         host: node.host,
       })),
     );
