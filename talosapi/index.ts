@@ -1,12 +1,14 @@
 /**
- * Talos machine API client room: mutual-TLS gRPC to apid and node operations.
- * Plain async functions; knows nothing of Pulumi.
+ * Talos machine API client room: mutual-TLS gRPC to apid, node operations and the Kubernetes
+ * drain. Plain async functions; knows nothing of Pulumi.
  */
 export * from "./client";
 export * from "./credentials";
 export * from "./errors";
 export * from "./etcd";
 export * from "./image";
+export * from "./kube";
+export * from "./kubeHttp";
 export * from "./machine";
 export type * from "./messages";
 export * from "./poll";
