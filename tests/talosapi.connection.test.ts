@@ -2,13 +2,18 @@
 // message size, deadlines and error naming.
 import * as grpc from "@grpc/grpc-js";
 import { createPrivateKey } from "node:crypto";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import {
   TalosApiError,
   TalosClient,
   connectTalos,
   endpointHost,
+  TALOS_PROTO_DIR,
+  TALOS_PROTO_FILES,
   getVersion,
   parseTalosconfig,
+  routeAvoidingNode,
   readFile,
   relabelEd25519Key,
   tlsFromClientConfiguration,
@@ -42,6 +47,20 @@ describe("credentials", () => {
     const relabelled = relabelEd25519Key(pki.admin.key);
     expect(relabelled).toMatch(/^-----BEGIN PRIVATE KEY-----\n[\s\S]+\n-----END PRIVATE KEY-----\n$/);
     expect(createPrivateKey(relabelled).asymmetricKeyType).toBe("ed25519");
+  });
+
+  test("without the relabel the client cannot even be built, and the error shows no key material", () => {
+    const tls = tlsFromClientConfiguration(clientConfiguration(pki));
+    const raw = { ...tls, key: Buffer.from(pki.admin.key) };
+    let message = "";
+    try {
+      connectTalos({ endpoint: fake.address, tls: raw }).close();
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^Talos client credentials for 127\.0\.0\.1:\d+ could not be loaded: /);
+    const keyBody = pki.admin.key.split("\n")[1];
+    expect(message).not.toContain(keyBody.slice(0, 16));
   });
 
   test("client configuration fields are decoded from base64 PEM and the key relabelled", () => {
@@ -82,6 +101,29 @@ describe("credentials", () => {
     expect(withDefaultPort("[fd00::1]:50001")).toBe("[fd00::1]:50001");
     expect(endpointHost("[fd00::1]:50001")).toBe("fd00::1");
     expect(endpointHost("10.0.0.1")).toBe("10.0.0.1");
+  });
+});
+
+describe("proto subset", () => {
+  test.each(TALOS_PROTO_FILES)("%s records its source tag and path and says it is a subset", (file) => {
+    const head = readFileSync(path.join(TALOS_PROTO_DIR, file), "utf8").split("\n")[0];
+    expect(head).toBe(`// Subset of api/${file} from siderolabs/talos, tag v1.13.9 (hand-written, not a copy):`);
+  });
+});
+
+describe("routing", () => {
+  test("routeAvoidingNode reaches a node through another endpoint when there is one", () => {
+    const tls = tlsFromClientConfiguration(clientConfiguration(pki));
+    const [a, b] = ["192.0.2.11", "192.0.2.12"].map((endpoint) => connectTalos({ endpoint, tls }));
+    try {
+      const route = routeAvoidingNode([a, b]);
+      expect(route({ name: "cp-1", ip: "192.0.2.11", role: "controlplane" })).toBe(b);
+      expect(route({ name: "cp-2", ip: "192.0.2.12", role: "controlplane" })).toBe(a);
+      expect(routeAvoidingNode([a])({ name: "cp-1", ip: "192.0.2.11", role: "controlplane" })).toBe(a);
+    } finally {
+      a.close();
+      b.close();
+    }
   });
 });
 
