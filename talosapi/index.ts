@@ -1,0 +1,23 @@
+/**
+ * Talos machine API client room: mutual-TLS gRPC to apid, node operations, the Kubernetes drain,
+ * and the rollout/removal engine. Plain async functions; knows nothing of Pulumi.
+ */
+export * from "./client";
+export * from "./credentials";
+export * from "./errors";
+export * from "./etcd";
+export * from "./gates";
+export * from "./image";
+export * from "./kube";
+export * from "./kubeHttp";
+export * from "./machine";
+export type * from "./messages";
+export * from "./operations";
+export * from "./plan";
+export * from "./poll";
+export * from "./protos";
+export * from "./removeNode";
+export * from "./rollout";
+export * from "./tar";
+export * from "./versions";
+export * from "./wait";

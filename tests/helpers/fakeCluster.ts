@@ -1,0 +1,64 @@
+/**
+ * A fake cluster for the rollout and removal tests: the fake apid, an in-memory Kubernetes whose
+ * Node readiness follows the fake nodes, the real operations over a real client, short timeouts,
+ * and one timeline of both sides' calls.
+ */
+import { connectTalos, kubeOperations, talosOperations, tlsFromClientConfiguration, type NodeRef, type RolloutDeps, type RolloutTimeouts, type TalosClient } from "../../talosapi";
+import { FakeKube } from "./fakeKube";
+import { startFakeTalos, type FakeNodeSpec, type FakeTalos } from "./fakeTalos";
+import { clientConfiguration, type TestPki } from "./talosPki";
+
+/** Timeouts small enough for the whole room to run in seconds. */
+export const FAST_TIMEOUTS: RolloutTimeouts = {
+  callMs: 500,
+  pullMs: 1_000,
+  upgradeMs: 1_000,
+  rebootMs: 800,
+  drainMs: 300,
+  drainRetryMs: 20,
+  nodeReadyMs: 500,
+  etcdHealthyMs: 500,
+  resetMs: 500,
+  pollInitialMs: 10,
+  pollMaxMs: 40,
+};
+
+export interface FakeCluster {
+  talos: FakeTalos;
+  kube: FakeKube;
+  client: TalosClient;
+  nodes: NodeRef[];
+  deps: RolloutDeps;
+  /** Talos calls (`<method> <node>`) and Kubernetes changes (`kube <entry>`) in order. */
+  timeline: string[];
+  stop(): Promise<void>;
+}
+
+export async function startFakeCluster(pki: TestPki, specs: FakeNodeSpec[]): Promise<FakeCluster> {
+  const timeline: string[] = [];
+  const talos = await startFakeTalos(pki, specs);
+  talos.timeline = timeline;
+  talos.rebootDowntimeMs = 30;
+  const kube = new FakeKube(specs.map((s) => s.name), (name) => talos.node(name).up, timeline);
+  const client = connectTalos({ endpoint: talos.address, tls: tlsFromClientConfiguration(clientConfiguration(pki)), defaultTimeoutMs: 500, maxReconnectBackoffMs: 100 });
+  const nodes = specs.map(({ name, ip, role }) => ({ name, ip, role }));
+  const deps: RolloutDeps = { talos: talosOperations(() => client, FAST_TIMEOUTS), kube: kubeOperations(kube, FAST_TIMEOUTS) };
+  return {
+    talos,
+    kube,
+    client,
+    nodes,
+    deps,
+    timeline,
+    async stop() {
+      client.close();
+      await talos.stop();
+    },
+  };
+}
+
+/** The timeline entries that change something, for order assertions. */
+export function milestones(timeline: string[]): string[] {
+  const interesting = /^(LifecycleService\/Upgrade|MachineService\/Upgrade|MachineService\/Reboot|MachineService\/Reset|MachineService\/EtcdLeaveCluster|MachineService\/EtcdRemoveMemberByID|MachineService\/EtcdForfeitLeadership|ImageService\/Pull|MachineService\/ImagePull|kube (cordon|uncordon|evict|delete)) /;
+  return timeline.filter((entry) => interesting.test(entry));
+}

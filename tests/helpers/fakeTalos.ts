@@ -1,0 +1,296 @@
+/**
+ * A fake Talos API (apid) on 127.0.0.1 with real mutual TLS, for the talosapi tests. It stands for
+ * a control-plane endpoint: calls without `node` metadata are served by the first control plane,
+ * `node: <ip|name>` routes to that simulated node (one value only, else INVALID_ARGUMENT like
+ * apid). Each node simulates boots (boot id, version), installs, etcd membership and resets.
+ * Behaviours per node: clean upgrade, A/B rollback, never returning, unhealthy etcd, failing
+ * installer. Every call is logged as `{ method, node }` so tests can assert the order.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { randomUUID } from "node:crypto";
+import { talosPackageDefinition } from "../../talosapi/protos";
+import { compareTalosVersions } from "../../talosapi/versions";
+import type { TestPki } from "./talosPki";
+import { tarGz } from "./tarGz";
+
+export interface FakeNodeSpec {
+  name: string;
+  ip: string;
+  role: "controlplane" | "worker";
+  version: string;
+  /** After an installed upgrade, the next boot: new version, old version (rollback), or never up. */
+  onUpgradeBoot?: "clean" | "rollback" | "never-returns";
+  /** etcd service unhealthy (control planes). */
+  etcdUnhealthy?: boolean;
+  /** LifecycleService installer exit code (default 0). */
+  installerExitCode?: number;
+  /** Powered off from the start. */
+  down?: boolean;
+}
+
+export interface FakeNode extends FakeNodeSpec {
+  bootId: string;
+  bootTime: number;
+  up: boolean;
+  pulled: Set<string>;
+  /** Version the next boot runs (set by a successful install). */
+  installed?: string;
+  resetRequest?: unknown;
+  appliedModes: string[];
+}
+
+export interface FakeEtcdMember {
+  id: string;
+  hostname: string;
+  ip: string;
+}
+
+export interface CallRecord {
+  method: string;
+  node: string;
+}
+
+const ADMIN_ONLY = new Set(["Upgrade", "Reset", "Read", "Kubeconfig", "EtcdLeaveCluster", "EtcdRemoveMemberByID", "EtcdForfeitLeadership", "LifecycleService/Upgrade"]);
+
+/** Raised inside handlers: becomes a gRPC status. */
+class Status extends Error {
+  constructor(readonly code: grpc.status, message: string) {
+    super(message);
+  }
+}
+
+/** The fake server. Create, `start()`, use `address`, `stop()`. */
+export class FakeTalos {
+  readonly nodes: FakeNode[];
+  members: FakeEtcdMember[];
+  leaderId: string;
+  readonly calls: CallRecord[] = [];
+  /** When set, every call is also appended as `<method> <node>` (shared with FakeKube for ordering). */
+  timeline?: string[];
+  /** How long a node is unreachable while rebooting (ms). */
+  rebootDowntimeMs = 60;
+  /** Raw `node` metadata value counts seen per call (to check "sent once"). */
+  readonly nodeHeaderCounts: number[] = [];
+  kubeconfig = "apiVersion: v1\nkind: Config\n";
+  port = 0;
+  private readonly server = new grpc.Server();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(specs: FakeNodeSpec[]) {
+    this.nodes = specs.map((spec) => ({
+      ...spec,
+      bootId: randomUUID(),
+      bootTime: 1_700_000_000,
+      up: !spec.down,
+      pulled: new Set<string>(),
+      appliedModes: [],
+    }));
+    // ids above 2^53: precision is lost unless the client keeps uint64 as strings
+    this.members = this.nodes
+      .filter((n) => n.role === "controlplane")
+      .map((n, i) => ({ id: (18_000_000_000_000_000_000n + BigInt(i + 1)).toString(), hostname: n.name, ip: n.ip }));
+    this.leaderId = this.members[0]?.id ?? "0";
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  node(nameOrIp: string): FakeNode {
+    const node = this.nodes.find((n) => n.name === nameOrIp || n.ip === nameOrIp);
+    if (!node) throw new Error(`no fake node ${nameOrIp}`);
+    return node;
+  }
+
+  /** Calls to one method, as node names in order. */
+  callsTo(method: string): string[] {
+    return this.calls.filter((c) => c.method === method).map((c) => c.node);
+  }
+
+  async start(pki: TestPki): Promise<void> {
+    const definition = talosPackageDefinition();
+    const credentials = grpc.ServerCredentials.createSsl(Buffer.from(pki.ca.cert), [{ cert_chain: Buffer.from(pki.server.cert), private_key: Buffer.from(pki.server.key) }], true);
+    this.server.addService(definition["machine.MachineService"] as grpc.ServiceDefinition, this.machineService());
+    this.server.addService(definition["machine.LifecycleService"] as grpc.ServiceDefinition, { Upgrade: this.stream("LifecycleService/Upgrade", (n, req) => this.lifecycleUpgrade(n, req)) });
+    this.server.addService(definition["machine.ImageService"] as grpc.ServiceDefinition, { Pull: this.stream("ImageService/Pull", (n, req) => this.imagePull(n, req)) });
+    this.port = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync("127.0.0.1:0", credentials, (error, port) => (error ? reject(error) : resolve(port))),
+    );
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.server.forceShutdown();
+  }
+
+  private later(ms: number, action: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      action();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  /** Routes a call like apid: one `node` value, node must be up, admin methods need `O=os:admin`. */
+  private route(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, method: string): FakeNode {
+    const values = call.metadata.get("node");
+    this.nodeHeaderCounts.push(values.length);
+    if (values.length > 1) throw new Status(grpc.status.INVALID_ARGUMENT, "node metadata must be single-valued");
+    const target = values.length === 1 ? String(values[0]) : this.nodes.find((n) => n.role === "controlplane")!.ip;
+    const node = this.nodes.find((n) => n.ip === target || n.name === target);
+    this.calls.push({ method, node: node?.name ?? target });
+    this.timeline?.push(`${method} ${node?.name ?? target}`);
+    const organization = call.getAuthContext()?.sslPeerCertificate?.subject?.O;
+    if (ADMIN_ONLY.has(method.replace(/^MachineService\//, "")) && organization !== "os:admin") throw new Status(grpc.status.PERMISSION_DENIED, "not authorized");
+    if (!node || !node.up) throw new Status(grpc.status.UNAVAILABLE, `connection error: dial tcp ${target}:50000: connect: connection refused`);
+    return node;
+  }
+
+  private unary(method: string, handler: (node: FakeNode, request: never) => object): grpc.handleUnaryCall<unknown, unknown> {
+    return (call, callback) => {
+      try {
+        const node = this.route(call, `MachineService/${method}`);
+        callback(null, { messages: [handler(node, call.request as never)] });
+      } catch (error) {
+        callback(error instanceof Status ? { code: error.code, details: error.message } : (error as Error));
+      }
+    };
+  }
+
+  private stream(method: string, handler: (node: FakeNode, request: never) => object[]): grpc.handleServerStreamingCall<unknown, unknown> {
+    return (call) => {
+      try {
+        const node = this.route(call, method);
+        for (const message of handler(node, call.request as never)) call.write(message);
+        call.end();
+      } catch (error) {
+        const status = error instanceof Status ? error : new Status(grpc.status.UNKNOWN, (error as Error).message);
+        call.emit("error", { code: status.code, details: status.message });
+      }
+    };
+  }
+
+  private controlPlaneOnly(node: FakeNode): void {
+    if (node.role !== "controlplane") throw new Status(grpc.status.FAILED_PRECONDITION, "etcd is not available on worker nodes");
+  }
+
+  private lifecycleApi(node: FakeNode): void {
+    if (compareTalosVersions(node.version, "v1.13.0") < 0) throw new Status(grpc.status.UNIMPLEMENTED, "unknown service");
+  }
+
+  /** Reboots `node`: down for a while, then up with a new boot id on the installed (or old) version. */
+  reboot(node: FakeNode): void {
+    node.up = false;
+    this.later(this.rebootDowntimeMs, () => {
+      const installed = node.installed;
+      node.installed = undefined;
+      if (installed && node.onUpgradeBoot === "never-returns") return;
+      if (installed && node.onUpgradeBoot !== "rollback") node.version = installed;
+      node.bootId = randomUUID();
+      node.bootTime += 100;
+      node.up = true;
+    });
+  }
+
+  private member(node: FakeNode): FakeEtcdMember | undefined {
+    return this.members.find((m) => m.hostname === node.name);
+  }
+
+  private machineService(): grpc.UntypedServiceImplementation {
+    const tagOf = (image: string) => image.slice(image.lastIndexOf(":") + 1);
+    return {
+      Version: this.unary("Version", (node) => ({ version: { tag: node.version, arch: "amd64" } })),
+      SystemStat: this.unary("SystemStat", (node) => ({ boot_time: String(node.bootTime) })),
+      Reboot: this.unary("Reboot", (node) => {
+        this.later(5, () => this.reboot(node));
+        return { actor_id: randomUUID() };
+      }),
+      Upgrade: this.unary("Upgrade", (node, request: { image: string }) => {
+        node.pulled.add(request.image);
+        node.installed = tagOf(request.image);
+        this.later(5, () => this.reboot(node)); // the legacy API reboots by itself
+        return { ack: "Upgrade request received", actor_id: randomUUID() };
+      }),
+      ImagePull: this.unary("ImagePull", (node, request: { reference: string }) => {
+        node.pulled.add(request.reference);
+        return {};
+      }),
+      ApplyConfiguration: this.unary("ApplyConfiguration", (node, request: { mode: string }) => {
+        node.appliedModes.push(request.mode);
+        return { mode: request.mode, mode_details: "Applied configuration without a reboot", warnings: [] };
+      }),
+      ServiceList: this.unary("ServiceList", (node) => {
+        const services: object[] = [{ id: "apid", state: "Running", health: { healthy: true } }];
+        if (node.role === "controlplane" && this.member(node)) {
+          services.push({ id: "etcd", state: "Running", health: { healthy: !node.etcdUnhealthy, last_message: node.etcdUnhealthy ? "context deadline exceeded" : "" } });
+        }
+        return { services };
+      }),
+      EtcdMemberList: this.unary("EtcdMemberList", (node) => {
+        this.controlPlaneOnly(node);
+        return { members: this.members.map((m) => ({ id: m.id, hostname: m.hostname, peer_urls: [`https://${m.ip}:2380`], client_urls: [`https://${m.ip}:2379`] })) };
+      }),
+      EtcdStatus: this.unary("EtcdStatus", (node) => {
+        this.controlPlaneOnly(node);
+        const member = this.member(node);
+        if (!member) throw new Status(grpc.status.UNKNOWN, "etcd is not running");
+        return { member_status: { member_id: member.id, leader: this.leaderId, errors: node.etcdUnhealthy ? ["etcdserver: request timed out"] : [] } };
+      }),
+      EtcdLeaveCluster: this.unary("EtcdLeaveCluster", (node) => {
+        this.controlPlaneOnly(node);
+        this.members = this.members.filter((m) => m.hostname !== node.name);
+        return {};
+      }),
+      EtcdRemoveMemberByID: this.unary("EtcdRemoveMemberByID", (node, request: { member_id: string }) => {
+        this.controlPlaneOnly(node);
+        if (!this.members.some((m) => m.id === request.member_id)) throw new Status(grpc.status.NOT_FOUND, "member not found");
+        this.members = this.members.filter((m) => m.id !== request.member_id);
+        return {};
+      }),
+      EtcdForfeitLeadership: this.unary("EtcdForfeitLeadership", (node) => {
+        this.controlPlaneOnly(node);
+        const next = this.members.find((m) => m.hostname !== node.name);
+        if (next) this.leaderId = next.id;
+        return { member: next?.hostname ?? "" };
+      }),
+      Reset: this.unary("Reset", (node, request) => {
+        node.resetRequest = request;
+        if (node.role === "controlplane") this.members = this.members.filter((m) => m.hostname !== node.name);
+        this.later(20, () => (node.up = false)); // powers off, never comes back
+        return { actor_id: randomUUID() };
+      }),
+      Read: this.stream("MachineService/Read", (node, request: { path: string }) => {
+        if (request.path === "/proc/sys/kernel/random/boot_id") return [{ bytes: Buffer.from(node.bootId.slice(0, 8)) }, { bytes: Buffer.from(`${node.bootId.slice(8)}\n`) }];
+        if (request.path === "/big") return [{ bytes: Buffer.alloc(5 * 1024 * 1024, 0x61) }]; // above grpc-js's 4 MiB default
+        throw new Status(grpc.status.NOT_FOUND, "no such file");
+      }),
+      Kubeconfig: this.stream("MachineService/Kubeconfig", (node) => {
+        this.controlPlaneOnly(node);
+        return [{ bytes: tarGz([{ name: "kubeconfig", content: this.kubeconfig }], { unterminated: true }) }];
+      }),
+    };
+  }
+
+  private imagePull(node: FakeNode, request: { image_ref: string; containerd: { driver: string; namespace: string } }): object[] {
+    this.lifecycleApi(node);
+    if (request.containerd?.namespace !== "NS_SYSTEM") throw new Status(grpc.status.INVALID_ARGUMENT, "expected the system namespace");
+    node.pulled.add(request.image_ref);
+    return [{ pull_progress: { layer_id: "sha256:1", progress: { status: "DOWNLOADING", offset: "1", total: "2" } } }, { name: request.image_ref }];
+  }
+
+  private lifecycleUpgrade(node: FakeNode, request: { source: { image_name: string } }): object[] {
+    this.lifecycleApi(node);
+    const image = request.source?.image_name ?? "";
+    if (!node.pulled.has(image)) throw new Status(grpc.status.UNKNOWN, `installer image ${image} not found in containerd store`);
+    const exitCode = node.installerExitCode ?? 0;
+    if (exitCode === 0) node.installed = image.slice(image.lastIndexOf(":") + 1);
+    return [{ progress: { message: "running installer" } }, { progress: { message: exitCode === 0 ? "upgrade done" : "install failed" } }, { progress: { exit_code: exitCode } }];
+  }
+}
+
+/** Starts a fake with the given nodes. */
+export async function startFakeTalos(pki: TestPki, specs: FakeNodeSpec[]): Promise<FakeTalos> {
+  const fake = new FakeTalos(specs);
+  await fake.start(pki);
+  return fake;
+}

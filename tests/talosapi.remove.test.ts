@@ -1,0 +1,87 @@
+// Scale-down over the fake apid and in-memory Kubernetes: workers, control planes that leave etcd
+// themselves, dead control planes removed by member id through another one, and quorum refusals.
+import { RolloutError, removeNode } from "../talosapi";
+import type { FakeNodeSpec } from "./helpers/fakeTalos";
+import { milestones, startFakeCluster, type FakeCluster } from "./helpers/fakeCluster";
+import { createTestPki, type TestPki } from "./helpers/talosPki";
+
+const cp = (n: number, extra: Partial<FakeNodeSpec> = {}): FakeNodeSpec => ({ name: `cp-${n}`, ip: `192.0.2.1${n}`, role: "controlplane", version: "v1.13.9", ...extra });
+const worker = (n: number, extra: Partial<FakeNodeSpec> = {}): FakeNodeSpec => ({ name: `w-${n}`, ip: `192.0.2.2${n}`, role: "worker", version: "v1.13.9", ...extra });
+
+let pki: TestPki;
+let cluster: FakeCluster | undefined;
+
+beforeAll(async () => {
+  pki = await createTestPki();
+});
+
+afterEach(async () => {
+  await cluster?.stop();
+  cluster = undefined;
+});
+
+async function start(specs: FakeNodeSpec[]): Promise<FakeCluster> {
+  cluster = await startFakeCluster(pki, specs);
+  return cluster;
+}
+
+test("worker: drain, graceful reset (STATE + EPHEMERAL, no reboot), delete the Node", async () => {
+  const c = await start([cp(1), worker(1), worker(2)]);
+  c.kube.addPod("w-1", "web");
+  await expect(removeNode({ nodes: c.nodes, node: "w-1" }, c.deps)).resolves.toEqual({ node: "w-1", reachable: true, removedMemberId: undefined });
+  expect(milestones(c.timeline)).toEqual(["kube cordon w-1", "kube evict default/web", "MachineService/Reset w-1", "kube delete w-1"]);
+  expect(c.talos.node("w-1")).toMatchObject({ up: false, resetRequest: { graceful: true, reboot: false } });
+});
+
+test("unreachable worker: no drain or reset, the Node is deleted", async () => {
+  const c = await start([cp(1), worker(1, { down: true })]);
+  await expect(removeNode({ nodes: c.nodes, node: "w-1" }, c.deps)).resolves.toMatchObject({ reachable: false });
+  expect(milestones(c.timeline)).toEqual(["kube delete w-1"]);
+});
+
+test("control plane (etcd leader): drain, forfeit leadership, leave etcd, reset, delete; members shrink to two", async () => {
+  const c = await start([cp(1), cp(2), cp(3), worker(1)]);
+  await removeNode({ nodes: c.nodes, node: "cp-1" }, c.deps);
+  expect(milestones(c.timeline)).toEqual([
+    "kube cordon cp-1",
+    "MachineService/EtcdForfeitLeadership cp-1",
+    "MachineService/EtcdLeaveCluster cp-1",
+    "MachineService/Reset cp-1",
+    "kube delete cp-1",
+  ]);
+  expect(c.talos.members.map((m) => m.hostname)).toEqual(["cp-2", "cp-3"]);
+});
+
+test("dead control plane: its member is removed by id through another control plane", async () => {
+  const c = await start([cp(1), cp(2), cp(3, { down: true })]);
+  const result = await removeNode({ nodes: c.nodes, node: "cp-3" }, c.deps);
+  expect(result).toEqual({ node: "cp-3", reachable: false, removedMemberId: "18000000000000000003" });
+  expect(milestones(c.timeline)).toEqual(["MachineService/EtcdRemoveMemberByID cp-1", "kube delete cp-3"]);
+  expect(c.talos.members.map((m) => m.hostname)).toEqual(["cp-1", "cp-2"]);
+});
+
+test("assumeUnreachable takes the remove-by-id path for a node that answers but is broken", async () => {
+  const c = await start([cp(1), cp(2), cp(3)]);
+  await expect(removeNode({ nodes: c.nodes, node: "cp-2", assumeUnreachable: true }, c.deps)).resolves.toMatchObject({ removedMemberId: "18000000000000000002" });
+  expect(c.talos.callsTo("MachineService/Reset")).toEqual([]);
+});
+
+test("quorum refusals: last control plane, two members with one dead, an unhealthy member", async () => {
+  const last = await start([cp(1), worker(1)]);
+  await expect(removeNode({ nodes: last.nodes, node: "cp-1" }, last.deps)).rejects.toThrow("remove control plane on cp-1: expected at least one other control plane, saw none (it is the last)");
+  await last.stop();
+
+  const pair = await start([cp(1), cp(2, { down: true })]);
+  const error = await removeNode({ nodes: pair.nodes, node: "cp-2" }, pair.deps).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(RolloutError);
+  expect(error).toMatchObject({ node: "cp-2", expected: "at least 2 live etcd members", seen: "1 of 2" });
+  expect(milestones(pair.timeline)).toEqual([]);
+  await pair.stop();
+
+  const sick = await start([cp(1), cp(2, { etcdUnhealthy: true }), cp(3)]);
+  await expect(removeNode({ nodes: sick.nodes, node: "cp-3" }, sick.deps)).rejects.toMatchObject({
+    step: "remove control plane",
+    seen: "cp-2: etcd reports etcdserver: request timed out; cp-2: service etcd is not healthy: context deadline exceeded",
+  });
+  expect(milestones(sick.timeline)).toEqual([]);
+});
