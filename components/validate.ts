@@ -3,6 +3,7 @@ import { ClusterSpec, DEFAULT_KUBERNETES_VERSIONS, GUEST_AGENT_EXTENSION, NodeSp
 import { NODE_KEYS, Settings, TOP_LEVEL_KEYS, describe, nodeSchema, settingsSchema } from "./configSchema";
 import { CheckedNode, RULES } from "./configRules";
 import { deriveMac, vmIdOffset } from "./network";
+import { closest } from "./suggest";
 
 /** The namespace of the stack config keys, and the one error every config problem is reported in. */
 export const CONFIG_NAMESPACE = "talos-proxmox";
@@ -161,27 +162,6 @@ function joinPath(prefix: string, path: readonly PropertyKey[]): string {
   return out;
 }
 
-/** The valid key a typo most likely meant (edit distance at most 2, or case-insensitive match). */
-export function closest(key: string, candidates: readonly string[]): string | undefined {
-  let best: { name: string; distance: number } | undefined;
-  for (const name of candidates) {
-    const distance = name.toLowerCase() === key.toLowerCase() ? 0 : editDistance(key, name);
-    if (distance <= 2 && (!best || distance < best.distance)) best = { name, distance };
-  }
-  return best?.name;
-}
-
-function editDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) {
-      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    row = next;
-  }
-  return row[b.length];
-}
 
 function unique(values: string[]): string[] {
   return [...new Set(values)];
