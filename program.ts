@@ -6,11 +6,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./components/config";
 import { NginxApp } from "./components/nginxApp";
 import { createProxmoxProvider } from "./components/proxmox";
-import { TalosProxmoxCluster } from "./components/talosProxmoxCluster";
+import { TalosProxmoxCluster, TalosProxmoxClusterArgs } from "./components/talosProxmoxCluster";
 
 export function main() {
   const { raw, proxmox } = loadConfig();
-  const cluster = new TalosProxmoxCluster("cluster", raw as never, {
+  // The raw stack config is the component's Args; it validates them (again) before registering.
+  const cluster = new TalosProxmoxCluster("cluster", raw as unknown as TalosProxmoxClusterArgs, {
     providers: [createProxmoxProvider(proxmox)],
     adoptV01Layout: true,
   });

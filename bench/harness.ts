@@ -1,6 +1,6 @@
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { RecordingMocks, settle } from "../tests/helpers/mocks";
+import { main } from "../program";
+import { RecordingMocks, acknowledgeResourceHooks, settle } from "../tests/helpers/mocks";
 
 /** A cluster of `nodeCount` nodes: 3 control planes, the rest workers, over 3 Proxmox hosts. */
 export function benchConfig(nodeCount: number): Record<string, string> {
@@ -20,14 +20,16 @@ export function benchConfig(nodeCount: number): Record<string, string> {
 }
 
 /**
- * Runs index.ts once under the mock runtime (mocks delay the given resource types and invoke
+ * Runs the stack program once under the mock runtime (mocks delay the given resource types and invoke
  * tokens by their latency) and resolves when every registration and invoke has finished.
  */
 export async function startProgram(nodeCount: number, latencyMs: Record<string, number>): Promise<RecordingMocks> {
   const mocks = new RecordingMocks(latencyMs);
   await pulumi.runtime.setMocks(mocks, "talos-proxmox", "bench", false);
   pulumi.runtime.setAllConfig(benchConfig(nodeCount), ["proxmoxve:apiToken"]);
-  require(path.join(__dirname, "..", "index")); // eslint-disable-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  acknowledgeResourceHooks(require("@pulumi/pulumi/runtime/settings"));
+  main();
   await settle();
   return mocks;
 }

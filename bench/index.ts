@@ -15,7 +15,8 @@ const STAGES: [string, string, number][] = [
   ["VM create", "proxmoxve:index/vmLegacy:VmLegacy", 800],
   ["config apply + install", "talos:machine/configurationApply:ConfigurationApply", 1200],
   ["bootstrap", "talos:machine/bootstrap:Bootstrap", 500],
-  ["health", "talos:cluster/getHealth:getHealth", 1000],
+  // The health check runs in the health gate's hook, before the gate is created.
+  ["health", "pulumi:index:Stash::cluster-health", 1000],
   ["kubeconfig", "talos:cluster/kubeconfig:Kubeconfig", 300],
   ["deployment", "kubernetes:apps/v1:Deployment", 600],
 ];

@@ -13,7 +13,6 @@ export interface CheckedNode {
   index: number;
   spec: NodeSpec;
   macConfigured: boolean;
-  vmIdConfigured: boolean;
 }
 
 export interface RuleInput {

@@ -9,3 +9,12 @@ import * as pulumi from "@pulumi/pulumi";
 export function v01Alias(typeChain: string, oldName: string): pulumi.Alias[] | string[] {
   return [`urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${typeChain}::${oldName}`];
 }
+
+/**
+ * Aliases for the children of a 0.1 component of type `parentType`, named `<legacyName>-<suffix>`
+ * then; no aliases when `legacyName` is unset (nothing to adopt).
+ */
+export function v01ChildAliases(parentType: string, legacyName: string | undefined) {
+  return (childType: string, suffix: string) =>
+    legacyName === undefined ? undefined : v01Alias(`${parentType}$${childType}`, `${legacyName}-${suffix}`);
+}

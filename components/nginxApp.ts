@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { v01Alias } from "./legacy";
+import { v01ChildAliases } from "./legacy";
 
 export interface NginxAppArgs {
   /** The cluster's Kubernetes provider (`TalosProxmoxCluster.provider`). */
@@ -27,10 +27,7 @@ export class NginxApp extends pulumi.ComponentResource {
   constructor(name: string, args: NginxAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-proxmox:workload:NginxApp", name, {}, opts);
 
-    const legacy = (type: string, suffix: string) =>
-      args.legacyName === undefined
-        ? undefined
-        : v01Alias(`talos-proxmox:workload:NginxApp$${type}`, `${args.legacyName}-nginx-${suffix}`);
+    const legacy = v01ChildAliases("talos-proxmox:workload:NginxApp", args.legacyName && `${args.legacyName}-nginx`);
     // Fixed object names: a replacement must delete the old object before creating the new one.
     const childOpts = { parent: this, provider: args.provider, deleteBeforeReplace: true };
 

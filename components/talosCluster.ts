@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as talos from "../sdk/talos";
 import { ClusterSpec, NodeSpec, controlPlanes } from "./domain";
 import { HealthGateState, healthGateHook } from "./healthGate";
-import { v01Alias } from "./legacy";
+import { v01ChildAliases } from "./legacy";
 import { nodePatches, rolePatches } from "./patches";
 
 export interface TalosClusterArgs {
@@ -94,8 +94,7 @@ export class TalosCluster extends pulumi.ComponentResource {
   constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-proxmox:cluster:TalosCluster", name, {}, opts);
     const { spec } = args;
-    const legacy = (type: string, suffix: string) =>
-      args.legacyName === undefined ? undefined : v01Alias(`talos-proxmox:cluster:TalosCluster$${type}`, `${args.legacyName}-${suffix}`);
+    const legacy = v01ChildAliases("talos-proxmox:cluster:TalosCluster", args.legacyName);
 
     // New secrets would mean a new PKI the running nodes reject: the name never contains
     // clusterName, and a talosVersion bump must not replace them.
@@ -145,20 +144,18 @@ export class TalosCluster extends pulumi.ComponentResource {
     );
 
     const configHashes = Object.fromEntries(spec.nodes.map((n) => [n.name, this.applies[n.name].machineConfigurationHash]));
+    const healthCheck = healthGateHook(`${name}-health-check`, {
+      clientConfiguration: this.clientConfiguration,
+      timeout: spec.talos.healthTimeout,
+      cniNone: spec.talos.cni.name === "none",
+    });
     const healthGate = new pulumi.Stash(
       `${name}-health`,
       { input: healthGateState(spec, this.bootstrap.id, configHashes) },
       {
         parent: this,
         replaceWith: Object.values(this.applies),
-        hooks: (() => {
-          const hook = healthGateHook(`${name}-health-check`, {
-            clientConfiguration: this.clientConfiguration,
-            timeout: spec.talos.healthTimeout,
-            cniNone: spec.talos.cni.name === "none",
-          });
-          return { beforeCreate: [hook], beforeUpdate: [hook] };
-        })(),
+        hooks: { beforeCreate: [healthCheck], beforeUpdate: [healthCheck] },
       },
     );
 

@@ -2,7 +2,7 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import * as talos from "../sdk/talos";
-import { v01Alias } from "./legacy";
+import { v01ChildAliases } from "./legacy";
 
 export interface TalosImageArgs {
   /** Names the ISO files, so two clusters on one Proxmox host never share (or delete) one. */
@@ -57,8 +57,7 @@ export class TalosImage extends pulumi.ComponentResource {
   constructor(name: string, args: TalosImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-proxmox:image:TalosImage", name, {}, opts);
 
-    const legacy = (type: string, suffix: string) =>
-      args.legacyName === undefined ? undefined : v01Alias(`talos-proxmox:image:TalosImage$${type}`, `${args.legacyName}-${suffix}`);
+    const legacy = v01ChildAliases("talos-proxmox:image:TalosImage", args.legacyName);
     const schematic = new talos.imageFactory.Schematic(
       `${name}-schematic`,
       { schematic: renderSchematic(args.kernelArgs, args.extensions) },

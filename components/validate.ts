@@ -75,7 +75,6 @@ function buildNode(node: z.infer<typeof nodeSchema>, index: number, clusterName:
   return {
     index,
     macConfigured: node.mac !== undefined,
-    vmIdConfigured: node.vmId !== undefined,
     spec: {
       name: node.name,
       ip: node.ip,

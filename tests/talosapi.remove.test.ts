@@ -1,29 +1,12 @@
 // Scale-down over the fake apid and in-memory Kubernetes: workers, control planes that leave etcd
 // themselves, dead control planes removed by member id through another one, and quorum refusals.
 import { RolloutError, removeNode } from "../talosapi";
-import type { FakeNodeSpec } from "./helpers/fakeTalos";
-import { milestones, startFakeCluster, type FakeCluster } from "./helpers/fakeCluster";
-import { createTestPki, type TestPki } from "./helpers/talosPki";
+import { fakeControlPlane, fakeWorker, milestones, useFakeClusters } from "./helpers/fakeCluster";
 
-const cp = (n: number, extra: Partial<FakeNodeSpec> = {}): FakeNodeSpec => ({ name: `cp-${n}`, ip: `192.0.2.1${n}`, role: "controlplane", version: "v1.13.9", ...extra });
-const worker = (n: number, extra: Partial<FakeNodeSpec> = {}): FakeNodeSpec => ({ name: `w-${n}`, ip: `192.0.2.2${n}`, role: "worker", version: "v1.13.9", ...extra });
+const cp = fakeControlPlane;
+const worker = fakeWorker;
 
-let pki: TestPki;
-let cluster: FakeCluster | undefined;
-
-beforeAll(async () => {
-  pki = await createTestPki();
-});
-
-afterEach(async () => {
-  await cluster?.stop();
-  cluster = undefined;
-});
-
-async function start(specs: FakeNodeSpec[]): Promise<FakeCluster> {
-  cluster = await startFakeCluster(pki, specs);
-  return cluster;
-}
+const start = useFakeClusters();
 
 test("worker: drain, graceful reset (STATE + EPHEMERAL, no reboot), delete the Node", async () => {
   const c = await start([cp(1), worker(1), worker(2)]);

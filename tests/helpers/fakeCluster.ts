@@ -6,7 +6,7 @@
 import { connectTalos, kubeOperations, talosOperations, tlsFromClientConfiguration, type NodeRef, type RolloutDeps, type RolloutTimeouts, type TalosClient } from "../../talosapi";
 import { FakeKube } from "./fakeKube";
 import { startFakeTalos, type FakeNodeSpec, type FakeTalos } from "./fakeTalos";
-import { clientConfiguration, type TestPki } from "./talosPki";
+import { clientConfiguration, createTestPki, type TestPki } from "./talosPki";
 
 /** Timeouts small enough for the whole room to run in seconds. */
 export const FAST_TIMEOUTS: RolloutTimeouts = {
@@ -61,4 +61,42 @@ export async function startFakeCluster(pki: TestPki, specs: FakeNodeSpec[]): Pro
 export function milestones(timeline: string[]): string[] {
   const interesting = /^(LifecycleService\/Upgrade|MachineService\/Upgrade|MachineService\/Reboot|MachineService\/Reset|MachineService\/EtcdLeaveCluster|MachineService\/EtcdRemoveMemberByID|MachineService\/EtcdForfeitLeadership|ImageService\/Pull|MachineService\/ImagePull|kube (cordon|uncordon|evict|delete)) /;
   return timeline.filter((entry) => interesting.test(entry));
+}
+
+/** A control plane `cp-<n>` at 192.0.2.1<n> on v1.13.9. */
+export const fakeControlPlane = (n: number, extra: Partial<FakeNodeSpec> = {}): FakeNodeSpec => ({
+  name: `cp-${n}`,
+  ip: `192.0.2.1${n}`,
+  role: "controlplane",
+  version: "v1.13.9",
+  ...extra,
+});
+
+/** A worker `w-<n>` at 192.0.2.2<n> on v1.13.9. */
+export const fakeWorker = (n: number, extra: Partial<FakeNodeSpec> = {}): FakeNodeSpec => ({
+  name: `w-${n}`,
+  ip: `192.0.2.2${n}`,
+  role: "worker",
+  version: "v1.13.9",
+  ...extra,
+});
+
+/**
+ * For a test file: one PKI for all its tests, and a `start` that runs a fake cluster which is
+ * stopped after each test.
+ */
+export function useFakeClusters(): (specs: FakeNodeSpec[]) => Promise<FakeCluster> {
+  let pki: TestPki;
+  let cluster: FakeCluster | undefined;
+  beforeAll(async () => {
+    pki = await createTestPki();
+  });
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+  });
+  return async (specs) => {
+    cluster = await startFakeCluster(pki, specs);
+    return cluster;
+  };
 }

@@ -48,7 +48,8 @@ export const FAKE_TALOSCONFIG = "context: demo\ncontexts:\n  demo:\n    key: S0V
 /**
  * Mocks that answer like the real providers in the fields the program reads, record every
  * registration and invoke with its arrival and completion order, and reject unknown invokes.
- * `latencyMs` delays chosen resource types or tokens, so ordering is caused, not accidental.
+ * `latencyMs` delays chosen resources (`type::name`), resource types or tokens, so ordering is
+ * caused, not accidental.
  */
 export class RecordingMocks implements pulumi.runtime.Mocks {
   public readonly registrations: Registration[] = [];
@@ -70,7 +71,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
 
   async newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
     const record = { type: args.type, name: args.name, inputs: args.inputs, provider: args.provider };
-    return this.track(this.registrations, record, args.type, () => {
+    return this.track(this.registrations, record, [`${args.type}::${args.name}`, args.type], () => {
       const state = this.stateFor(args);
       this.state.set(`${args.type}::${args.name}`, state);
       return { id: this.idFor(args), state };
@@ -79,19 +80,19 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
 
   async call(args: pulumi.runtime.MockCallArgs): Promise<pulumi.runtime.MockCallResult> {
     const record = { token: args.token, inputs: args.inputs, provider: args.provider };
-    return this.track(this.calls, record, args.token, () => this.answer(args));
+    return this.track(this.calls, record, [args.token], () => this.answer(args));
   }
 
   /** Records a request's arrival, waits its latency, answers it and records the completion. */
   private async track<T extends Timed, R>(
     log: T[],
     request: Omit<T, "arrived" | "arrivedAt">,
-    latencyKey: string,
+    latencyKeys: string[],
     answer: () => R,
   ): Promise<R> {
     const record = { ...request, arrived: this.clock++, arrivedAt: performance.now() } as T;
     log.push(record);
-    await this.delay(latencyKey);
+    await this.delay(latencyKeys);
     const result = answer();
     record.completed = this.clock++;
     record.completedAt = performance.now();
@@ -107,8 +108,9 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     return this.calls.filter((c) => c.token === token);
   }
 
-  private async delay(key: string): Promise<void> {
-    const ms = this.latencyMs[key];
+  /** The first key with a latency wins: `type::name` before `type`. */
+  private async delay(keys: string[]): Promise<void> {
+    const ms = keys.map((k) => this.latencyMs[k]).find((v) => v !== undefined);
     if (ms) await new Promise((resolve) => setTimeout(resolve, ms));
   }
 
