@@ -54,6 +54,25 @@ describe("changes after day one (transitions)", () => {
     expect(steps.filter((s) => s.type === T.vm).map((s) => `${s.op} ${s.name}`)).toEqual(["delete cluster-cp-1"]);
   });
 
+  test("adding a worker creates its VM, config apply and boot record, and checks health again", async () => {
+    const added = [...NODES, { name: "worker-3", ip: "10.0.20.23", role: "worker" }];
+    const { a, b, steps } = await transition(stack(BASE), stack({ ...BASE, nodes: added }));
+    const order = ops(steps);
+    expect([...order].sort()).toEqual(["create cluster-apply-worker-3", "create cluster-boot-worker-3", "create cluster-worker-3", "update cluster-health"]);
+    expect(order.indexOf("create cluster-worker-3")).toBeLessThan(order.indexOf("create cluster-apply-worker-3"));
+    expect(order.indexOf("create cluster-apply-worker-3")).toBeLessThan(order.indexOf("update cluster-health"));
+    expect(healthCheckPlan(gateState(a), gateState(b), false)).toMatchObject({ run: true, skipKubernetesChecks: false });
+  });
+
+  test("bumping talosVersion keeps secrets and schematic, downloads the new ISO and reapplies every config", async () => {
+    const { a, b, steps } = await transition(stack(BASE), stack({ ...BASE, talosVersion: "v1.13.10" }));
+    expect(steps.filter((s) => s.type === T.secrets || s.type === T.schematic || s.type === T.bootstrap)).toEqual([]);
+    expect(steps.filter((s) => s.type === T.iso).map((s) => s.op)).toEqual(["replace", "delete"]);
+    expect(steps.filter((s) => s.type === T.apply).map((s) => s.op)).toEqual(Array(5).fill("update"));
+    expect(steps.filter((s) => s.type === T.vm).map((s) => [s.op, s.changed])).toEqual(Array(5).fill(["update", ["cdrom.fileId"]]));
+    expect(b.values.installerImage).toBe(String(a.values.installerImage).replace("v1.13.9", "v1.13.10"));
+  });
+
   test("row 2: reordering nodes changes nothing at all", async () => {
     const { a, b, steps } = await transition(stack(BASE), stack({ ...BASE, nodes: [...NODES].reverse() }));
     expect(steps).toEqual([]);
