@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { main } from "../program";
-import { RecordingMocks, acknowledgeResourceHooks, settle } from "../tests/helpers/mocks";
+import { RecordingMocks, acknowledgeResourceHooks, settle } from "../testkit/mocks";
 
 /** A cluster of `nodeCount` nodes: 3 control planes, the rest workers, over 3 Proxmox hosts. */
 export function benchConfig(nodeCount: number): Record<string, string> {
@@ -27,8 +27,7 @@ export async function startProgram(nodeCount: number, latencyMs: Record<string, 
   const mocks = new RecordingMocks(latencyMs);
   await pulumi.runtime.setMocks(mocks, "talos-proxmox", "bench", false);
   pulumi.runtime.setAllConfig(benchConfig(nodeCount), ["proxmoxve:apiToken"]);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  acknowledgeResourceHooks(require("@pulumi/pulumi/runtime/settings"));
+  acknowledgeResourceHooks();
   main();
   await settle();
   return mocks;

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { NginxApp } from "../components/nginxApp";
-import { FAKE_KUBECONFIG, RecordingMocks, settle, unwrap, useMocks, valueOf } from "./helpers/mocks";
+import { FAKE_KUBECONFIG, RecordingMocks, settle, unwrap, useMocks, valueOf } from "../testkit/mocks";
 
 describe("NginxApp", () => {
   const mocks = new RecordingMocks();

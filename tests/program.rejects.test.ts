@@ -1,4 +1,4 @@
-import { RecordingMocks } from "./helpers/mocks";
+import { RecordingMocks } from "../testkit/mocks";
 import { REJECTED_CONFIGS, base } from "./helpers/configCases";
 import { PROXMOX_CONFIG, runProgram, toPulumiConfig } from "./helpers/program";
 

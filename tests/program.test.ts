@@ -1,6 +1,6 @@
 import * as YAML from "yaml";
 import { isoFileName } from "../components/talosImage";
-import { FAKE_KUBECONFIG, FAKE_TALOSCONFIG, isSecretWrapper, unwrap } from "./helpers/mocks";
+import { FAKE_KUBECONFIG, FAKE_TALOSCONFIG, isSecretWrapper, unwrap } from "../testkit/mocks";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, stackConfig } from "./helpers/program";
 
 /** The whole program with Pulumi.dev.yaml, the walk-through's demo environment. */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { readProxmoxConnection } from "../components/proxmox";
-import { valueOf } from "./helpers/mocks";
+import { valueOf } from "../testkit/mocks";
 
 const TOKEN = "pulumi@pve!talos=11111111-2222-3333-4444-555555555555";
 

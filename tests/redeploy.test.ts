@@ -1,4 +1,4 @@
-import { unwrap } from "./helpers/mocks";
+import { unwrap } from "../testkit/mocks";
 import { PROXMOX_CONFIG, runProgram, stackConfig } from "./helpers/program";
 
 /** Same config, same program: the registrations, their names and inputs, and the outputs. */

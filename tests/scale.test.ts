@@ -1,6 +1,6 @@
 import * as YAML from "yaml";
 import { HealthGateState, healthCheckPlan } from "../components/healthGate";
-import { unwrap } from "./helpers/mocks";
+import { unwrap } from "../testkit/mocks";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, toPulumiConfig } from "./helpers/program";
 
 /** 3 control planes and 7 workers spread over 3 Proxmox hosts. */

@@ -1,4 +1,4 @@
-import { FAKE_KUBECONFIG, FAKE_TALOSCONFIG, isSecretWrapper } from "./helpers/mocks";
+import { FAKE_KUBECONFIG, FAKE_TALOSCONFIG, isSecretWrapper } from "../testkit/mocks";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, stackConfig } from "./helpers/program";
 
 /**

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as talos from "../sdk/talos";
 import { invokeOptions } from "../sdk/talos/plugin";
-import { RecordingMocks, isSecretWrapper, settle, useMocks, valueOf } from "./helpers/mocks";
+import { RecordingMocks, isSecretWrapper, settle, useMocks, valueOf } from "../testkit/mocks";
 
 /**
  * Transcribed from ../shared/reference/providers.md, section A (pulumiverse/pulumi-talos v0.8.1):

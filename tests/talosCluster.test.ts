@@ -5,7 +5,7 @@ import { validateConfig } from "../components/validate";
 import { healthGateHook } from "../components/healthGate";
 import { TalosCluster } from "../components/talosCluster";
 import { base, node } from "./helpers/configCases";
-import { InvokeCall, RecordingMocks, Registration, isSecretWrapper, settle, unwrap, useMocks, valueOf } from "./helpers/mocks";
+import { InvokeCall, RecordingMocks, Registration, isSecretWrapper, settle, unwrap, useMocks, valueOf } from "../testkit/mocks";
 
 const T = {
   vm: "proxmoxve:index/vmLegacy:VmLegacy",

@@ -1,6 +1,6 @@
 import * as YAML from "yaml";
 import { TalosImage, isoFileName } from "../components/talosImage";
-import { RecordingMocks, settle, unwrap, useMocks, valueOf } from "./helpers/mocks";
+import { RecordingMocks, settle, unwrap, useMocks, valueOf } from "../testkit/mocks";
 
 describe("TalosImage", () => {
   const mocks = new RecordingMocks();

@@ -2,7 +2,7 @@ import { vmIdOffset } from "../components/network";
 import { validateConfig } from "../components/validate";
 import { TalosVm, vmArgs } from "../components/talosVm";
 import { base, node } from "./helpers/configCases";
-import { RecordingMocks, settle, unwrap, useMocks, valueOf } from "./helpers/mocks";
+import { RecordingMocks, settle, unwrap, useMocks, valueOf } from "../testkit/mocks";
 
 const spec = validateConfig({ ...base(), cores: 8, memory: 16384, diskSize: 32 }).spec;
 const argsFor = (i: number, extra: Partial<Parameters<typeof vmArgs>[0]> = {}) => ({

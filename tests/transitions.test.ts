@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { HealthGateState, healthCheckPlan } from "../components/healthGate";
-import { RecordingMocks, unwrap } from "./helpers/mocks";
+import { RecordingMocks, unwrap } from "../testkit/mocks";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, toPulumiConfig } from "./helpers/program";
 import { Step, planUpdate, transition } from "./helpers/transition";
 

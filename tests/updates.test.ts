@@ -82,9 +82,9 @@ function filePattern(pattern: string): RegExp {
 const ignored = config.ignorePaths.map(globToRegExp);
 const isIgnored = (file: string) => ignored.some((re) => re.test(file));
 
-/** Repository files as Renovate sees them: everything but git's and the ignored (built, installed). */
+/** Repository files as Renovate sees them: everything but git's and the ignored (built, installed: git-ignored, so Renovate never sees them). */
 function listFiles(dir = ""): string[] {
-  const skip = new Set([".git", "node_modules", "bin", "coverage"]);
+  const skip = new Set([".git", "node_modules", "bin", "dist", "coverage"]);
   return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
     const rel = dir ? `${dir}/${entry.name}` : entry.name;
     if (skip.has(entry.name)) return [];

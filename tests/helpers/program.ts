@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { main } from "../../program";
 import * as YAML from "yaml";
-import { RecordingMocks, acknowledgeResourceHooks, valueOf } from "./mocks";
+import { RecordingMocks, acknowledgeResourceHooks, settle, valueOf } from "../../testkit/mocks";
 
 export const ROOT = path.join(__dirname, "..", "..");
 
@@ -129,7 +129,8 @@ export async function runProgram(
   for (const level of ["debug", "info", "warn", "error"] as const) {
     jest.spyOn(pulumi.log, level).mockImplementation(async (...args: unknown[]) => void logs.push(`${level}: ${args[0]}`));
   }
-  const monitor = settings.getMonitor();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const monitor = pulumi.runtime.getMonitor() as any;
   const register = monitor.registerResource.bind(monitor);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   monitor.registerResource = (req: any, callback: (err: unknown, resp: any) => void) =>
@@ -137,17 +138,10 @@ export async function runProgram(
       if (!err) requests.set(`${req.getType()}::${req.getName()}`, describeRequest(req, resp.getUrn()));
       callback(err, resp);
     });
-  acknowledgeResourceHooks(settings);
+  acknowledgeResourceHooks();
   const outputs = main() as unknown as Record<string, pulumi.Output<unknown>>;
   const values: Record<string, unknown> = {};
   for (const [key, output] of Object.entries(outputs)) values[key] = await valueOf(output);
-  await settings.waitForRPCs();
+  await settle();
   return { mocks, outputs, values, pulumi, logs, requests };
 }
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const settings = require("@pulumi/pulumi/runtime/settings") as {
-  waitForRPCs(): Promise<void>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  getMonitor(): any;
-};

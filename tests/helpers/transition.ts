@@ -1,4 +1,4 @@
-import { RecordingMocks, unwrap } from "./mocks";
+import { RecordingMocks, unwrap } from "../../testkit/mocks";
 import { ProgramRun, RegistrationRequest, runProgram } from "./program";
 
 /**

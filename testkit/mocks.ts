@@ -207,27 +207,29 @@ export function valueOf<T>(output: pulumi.Output<T> | T): Promise<T> {
   return new Promise((resolve) => (output as pulumi.Output<T>).apply((v) => resolve(v as T)));
 }
 
-/** Waits until every registration and invoke the program started has finished. */
-export async function settle(): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-  await settings.waitForRPCs();
+/**
+ * Waits until every registration and invoke the program started has finished, and stops the SDK's
+ * callback server (public `disconnect`; the mock monitor stays installed for the next run).
+ */
+export function settle(): Promise<void> {
+  return pulumi.runtime.disconnect();
 }
 
 /** Sets up the mock runtime; call before constructing anything. */
 export function useMocks(mocks: RecordingMocks, stack = "test"): void {
+  // setMocks does all its work before its first await.
   void pulumi.runtime.setMocks(mocks, "talos-proxmox", stack, false);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  acknowledgeResourceHooks(require("@pulumi/pulumi/runtime/settings"));
+  acknowledgeResourceHooks();
 }
 
 /**
- * The mock monitor of @pulumi/pulumi 3.248 has no `registerResourceHook`, so registering a
- * resource with hooks would wait forever. The engine only needs the hook's name, which the
- * registration carries: acknowledge it. (Hooks run in the engine, never under mocks; tests call
- * the hook functions directly.)
+ * Pulumi's mock monitor has no `registerResourceHook` (a documented limitation, pulumi/docs#16461),
+ * so registering a resource with hooks would wait forever. The engine only needs the hook's name,
+ * which the registration carries: acknowledge it on the monitor the public `getMonitor` returns.
+ * (Hooks run in the engine, never under mocks; tests call the hook functions directly.)
  */
-export function acknowledgeResourceHooks(settings: { getMonitor(): unknown }): void {
-  const monitor = settings.getMonitor() as { registerResourceHook?: unknown };
+export function acknowledgeResourceHooks(): void {
+  const monitor = pulumi.runtime.getMonitor() as { registerResourceHook?: unknown } | undefined;
+  if (!monitor) throw new Error("acknowledgeResourceHooks: call pulumi.runtime.setMocks first");
   monitor.registerResourceHook ??= (_req: unknown, callback: (err: null, resp: object) => void) => callback(null, {});
 }

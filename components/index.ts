@@ -1,0 +1,17 @@
+/**
+ * The package's entry point (`main`/`types` in package.json, compiled to `dist/`): the cluster as
+ * one component, the sample workload, and the config checks they share with the stack program.
+ */
+export { TalosProxmoxCluster } from "./talosProxmoxCluster";
+export type {
+  NodeSummary,
+  TalosProxmoxClusterArgs,
+  TalosProxmoxClusterOptions,
+  TalosProxmoxNodeArgs,
+} from "./talosProxmoxCluster";
+export { NginxApp } from "./nginxApp";
+export type { NginxAppArgs } from "./nginxApp";
+export { ConfigError, validateConfig } from "./validate";
+export type { ValidatedConfig } from "./validate";
+export type { ClusterSpec, NodeSpec, Role } from "./domain";
+export { DEFAULT_TALOS_VERSION, DEFAULT_KUBERNETES_VERSIONS } from "./domain";
