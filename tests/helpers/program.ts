@@ -116,15 +116,22 @@ function describeRequest(req: any, urn: string): RegistrationRequest {
  * Runs the stack program under the mock runtime with the given config and waits until every
  * registration finished. Each run gets a new mock monitor, so a test file can run it many times.
  */
-export async function runProgram(
-  config: Record<string, string>,
-  options: { latencyMs?: Record<string, number>; stack?: string; mocks?: RecordingMocks } = {},
-): Promise<ProgramRun> {
+export interface RunOptions {
+  latencyMs?: Record<string, number>;
+  stack?: string;
+  mocks?: RecordingMocks;
+  /** The program to run, returning its stack outputs. Default: this repository's stack program. */
+  program?: () => object;
+  /** Project name (the namespace of the program's own config). Default: `talos-proxmox`. */
+  project?: string;
+}
+
+export async function runProgram(config: Record<string, string>, options: RunOptions = {}): Promise<ProgramRun> {
   const mocks = options.mocks ?? new RecordingMocks(options.latencyMs);
   const logs: string[] = [];
   const requests = new Map<string, RegistrationRequest>();
   // A new mock monitor per run; the modules stay loaded (the program is a function).
-  await pulumi.runtime.setMocks(mocks, "talos-proxmox", options.stack ?? "dev", false);
+  await pulumi.runtime.setMocks(mocks, options.project ?? "talos-proxmox", options.stack ?? "dev", false);
   pulumi.runtime.setAllConfig(config, SECRET_KEYS);
   for (const level of ["debug", "info", "warn", "error"] as const) {
     jest.spyOn(pulumi.log, level).mockImplementation(async (...args: unknown[]) => void logs.push(`${level}: ${args[0]}`));
@@ -139,7 +146,7 @@ export async function runProgram(
       callback(err, resp);
     });
   acknowledgeResourceHooks();
-  const outputs = main() as unknown as Record<string, pulumi.Output<unknown>>;
+  const outputs = (options.program ?? main)() as Record<string, pulumi.Output<unknown>>;
   const values: Record<string, unknown> = {};
   for (const [key, output] of Object.entries(outputs)) values[key] = await valueOf(output);
   await settle();

@@ -1,0 +1,99 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as YAML from "yaml";
+import { unwrap } from "../testkit/mocks";
+import { createConsumerProject, programAt, typeCheck } from "./helpers/consumer";
+import { ROOT, runProgram } from "./helpers/program";
+import { cliConfigErrors } from "./helpers/pulumiCli";
+
+const TEMPLATE = path.join(ROOT, "templates", "talos-proxmox-cluster");
+const read = (file: string) => fs.readFileSync(path.join(TEMPLATE, file), "utf8");
+
+interface Prompt {
+  description?: string;
+  default?: string;
+  secret?: boolean;
+}
+const project = YAML.parse(read("Pulumi.yaml")) as {
+  name: string;
+  config?: Record<string, unknown>;
+  template: { description: string; config: Record<string, Prompt> } & Record<string, unknown>;
+};
+const prompts = project.template.config;
+
+/** What `pulumi new` writes into the new stack's file: each prompt's answer, secrets encrypted. */
+function stackFromPrompts(answers: Record<string, string>, projectName: string): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(prompts).map(([key, prompt]) => {
+      const fullKey = key.includes(":") ? key : `${projectName}:${key}`;
+      const value = answers[key] ?? prompt.default ?? "";
+      return [fullKey, prompt.secret ? { secure: "v1:ZW5jcnlwdGVk" } : value];
+    }),
+  );
+}
+
+const ANSWERS = { "proxmoxve:endpoint": "https://pve.example.test:8006/", "proxmoxve:apiToken": "root@pam!t=uuid" };
+
+describe("the pulumi new template", () => {
+  test("its template section has only the fields the CLI knows, a prompt per setting, and the API token as a secret", () => {
+    // pulumi/pulumi sdk/go/common/workspace/project.json, `template` and its config values.
+    const known = ["displayName", "description", "quickstart", "important", "metadata", "config"];
+    expect(Object.keys(project.template).filter((k) => !known.includes(k))).toEqual([]);
+    for (const prompt of Object.values(prompts)) {
+      expect(Object.keys(prompt).filter((k) => !["description", "default", "secret"].includes(k))).toEqual([]);
+      expect(prompt.description).toBeTruthy();
+    }
+    expect(prompts["proxmoxve:apiToken"]).toMatchObject({ secret: true });
+    expect(prompts["proxmoxve:apiToken"].default).toBeUndefined();
+    // Every prompt of the program's own namespace is read by the program.
+    const program = read("index.ts");
+    for (const key of Object.keys(prompts).filter((k) => !k.includes(":"))) expect(program).toContain(`"${key}"`);
+  });
+
+  test("a stack made from its prompts passes the CLI's config checks (no declared key is left required)", () => {
+    const stack = { config: stackFromPrompts(ANSWERS, "lab") };
+    expect(cliConfigErrors({ ...project, name: "lab" }, stack, "dev")).toEqual([]);
+  });
+
+  test("pins the same versions of the shared dependencies as this repository", () => {
+    const root = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+    const template = JSON.parse(read("package.json"));
+    const pins = { ...root.dependencies, ...root.devDependencies };
+    for (const [name, version] of Object.entries({ ...template.dependencies, ...template.devDependencies })) {
+      if (name !== "talos-proxmox") expect([name, version]).toEqual([name, pins[name]]);
+    }
+  });
+
+  describe("its program, in a project of its own with the package installed", () => {
+    let dir: string;
+    beforeAll(() => {
+      const consumer = createConsumerProject();
+      dir = path.join(consumer, "lab");
+      fs.mkdirSync(dir);
+      // pulumi new substitutes the project name and description in every file.
+      for (const file of ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts"]) {
+        fs.writeFileSync(path.join(dir, file), read(file).replaceAll("${PROJECT}", "lab").replaceAll("${DESCRIPTION}", "A lab"));
+      }
+    }, 30000);
+    afterAll(() => fs.rmSync(path.dirname(dir), { recursive: true, force: true }));
+
+    test("type-checks against the published declarations", () => {
+      expect(typeCheck(dir)).toBe("");
+    });
+
+    test("with the prompts' defaults: three control planes behind the VIP, one bootstrap, a namespace on the cluster's provider, secret kubeconfig", async () => {
+      const values = stackFromPrompts(ANSWERS, "lab");
+      const config = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : ANSWERS["proxmoxve:apiToken"]]));
+      const run = await runProgram(config, { project: "lab", program: programAt(path.join(dir, "index.ts")) });
+      const applies = run.mocks.ofType("talos:machine/configurationApply:ConfigurationApply");
+      expect(applies.map((r) => (unwrap(r.inputs) as { node: string }).node)).toEqual(["10.0.10.11", "10.0.10.12", "10.0.10.13"]);
+      expect(run.mocks.ofType("proxmoxve:index/vmLegacy:VmLegacy").map((r) => (unwrap(r.inputs) as { nodeName: string }).nodeName)).toEqual(["pve", "pve", "pve"]);
+      expect(run.mocks.ofType("talos:machine/bootstrap:Bootstrap")).toHaveLength(1);
+      const namespace = run.mocks.ofType("kubernetes:core/v1:Namespace");
+      expect(namespace).toHaveLength(1);
+      expect(namespace[0].provider).toContain("::cluster-k8s::");
+      expect(run.values.endpoint).toBe("https://10.0.10.10:6443");
+      expect(await run.pulumi.isSecret(run.outputs.kubeconfig)).toBe(true);
+    });
+  });
+});
