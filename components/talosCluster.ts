@@ -107,27 +107,9 @@ export class TalosCluster extends pulumi.ComponentResource {
     const machineSecrets = pulumi.secret(secrets.machineSecrets);
     this.clientConfiguration = pulumi.secret(secrets.clientConfiguration);
 
-    this.applies = {};
-    for (const node of spec.nodes) {
-      const vm = args.vms[node.name];
-      if (!vm) throw new Error(`TalosCluster: no VM given for node ${node.name}`);
-      const machineConfig = talos.machine.getConfigurationOutput(
-        machineConfigArgs(spec, node, machineSecrets, args.installerImage),
-        { parent: this },
-      );
-      this.applies[node.name] = new talos.machine.ConfigurationApply(
-        `${name}-apply-${node.name}`,
-        applyArgs(node, this.clientConfiguration, machineConfig.machineConfiguration),
-        {
-          parent: this,
-          dependsOn: [vm],
-          // A new VM boots into maintenance mode and needs its config again.
-          replaceWith: [vm],
-          aliases: legacy(talos.machine.ConfigurationApply.__pulumiType, `apply-${node.name}`),
-        },
-      );
-    }
-
+    this.applies = Object.fromEntries(
+      spec.nodes.map((node) => [node.name, this.applyConfig(name, args, node, machineSecrets, legacy)] as const),
+    );
     const bootstrapNode = spec.nodes.find((n) => n.name === spec.bootstrapNode)!;
     this.bootstrapNode = bootstrapNode.name;
     this.bootstrap = new talos.machine.Bootstrap(
@@ -143,22 +125,7 @@ export class TalosCluster extends pulumi.ComponentResource {
       },
     );
 
-    const configHashes = Object.fromEntries(spec.nodes.map((n) => [n.name, this.applies[n.name].machineConfigurationHash]));
-    const healthCheck = healthGateHook(`${name}-health-check`, {
-      clientConfiguration: this.clientConfiguration,
-      timeout: spec.talos.healthTimeout,
-      cniNone: spec.talos.cni.name === "none",
-    });
-    const healthGate = new pulumi.Stash(
-      `${name}-health`,
-      { input: healthGateState(spec, this.bootstrap.id, configHashes) },
-      {
-        parent: this,
-        replaceWith: Object.values(this.applies),
-        hooks: { beforeCreate: [healthCheck], beforeUpdate: [healthCheck] },
-      },
-    );
-
+    const healthGate = this.healthGate(name, spec);
     const kubeconfig = new talos.cluster.Kubeconfig(
       `${name}-kubeconfig`,
       { node: bootstrapNode.ip, clientConfiguration: this.clientConfiguration },
@@ -166,20 +133,9 @@ export class TalosCluster extends pulumi.ComponentResource {
     );
     // Depending on the health gate makes every consumer (the Kubernetes provider) wait for it.
     this.kubeconfig = pulumi.secret(pulumi.all([kubeconfig.kubeconfigRaw, healthGate.id]).apply(([raw]) => raw));
-
-    const controlPlaneIps = controlPlanes(spec).map((n) => n.ip);
     this.talosconfig = pulumi.secret(
-      talos.client.getConfigurationOutput(
-        {
-          clientConfiguration: this.clientConfiguration,
-          clusterName: spec.clusterName,
-          endpoints: controlPlaneIps,
-          nodes: spec.nodes.map((n) => n.ip),
-        },
-        { parent: this },
-      ).talosConfig,
+      talos.client.getConfigurationOutput(talosconfigArgs(spec, this.clientConfiguration), { parent: this }).talosConfig,
     );
-
     this.pendingReboots = pendingReboots(name, spec, args.vms, this.applies, this);
 
     this.registerOutputs({
@@ -190,6 +146,65 @@ export class TalosCluster extends pulumi.ComponentResource {
       pendingReboots: this.pendingReboots,
     });
   }
+
+  /** One node's machine config, applied after its VM exists and again whenever the VM is replaced. */
+  private applyConfig(
+    name: string,
+    args: TalosClusterArgs,
+    node: NodeSpec,
+    machineSecrets: pulumi.Output<talos.MachineSecrets>,
+    legacy: ReturnType<typeof v01ChildAliases>,
+  ): talos.machine.ConfigurationApply {
+    const vm = args.vms[node.name];
+    if (!vm) throw new Error(`TalosCluster: no VM given for node ${node.name}`);
+    const machineConfig = talos.machine.getConfigurationOutput(
+      machineConfigArgs(args.spec, node, machineSecrets, args.installerImage),
+      { parent: this },
+    );
+    return new talos.machine.ConfigurationApply(
+      `${name}-apply-${node.name}`,
+      applyArgs(node, this.clientConfiguration, machineConfig.machineConfiguration),
+      {
+        parent: this,
+        dependsOn: [vm],
+        // A new VM boots into maintenance mode and needs its config again.
+        replaceWith: [vm],
+        aliases: legacy(talos.machine.ConfigurationApply.__pulumiType, `apply-${node.name}`),
+      },
+    );
+  }
+
+  /** The Stash whose create and update wait for the cluster to be healthy (see healthGate.ts). */
+  private healthGate(name: string, spec: ClusterSpec): pulumi.Stash {
+    const configHashes = Object.fromEntries(spec.nodes.map((n) => [n.name, this.applies[n.name].machineConfigurationHash]));
+    const healthCheck = healthGateHook(`${name}-health-check`, {
+      clientConfiguration: this.clientConfiguration,
+      timeout: spec.talos.healthTimeout,
+      cniNone: spec.talos.cni.name === "none",
+    });
+    return new pulumi.Stash(
+      `${name}-health`,
+      { input: healthGateState(spec, this.bootstrap.id, configHashes) },
+      {
+        parent: this,
+        replaceWith: Object.values(this.applies),
+        hooks: { beforeCreate: [healthCheck], beforeUpdate: [healthCheck] },
+      },
+    );
+  }
+}
+
+/** talosconfig for talosctl: endpoints are the control-plane IPs, never the VIP. Pure. */
+export function talosconfigArgs(
+  spec: ClusterSpec,
+  clientConfiguration: pulumi.Input<talos.ClientConfigurationArgs>,
+): talos.client.GetConfigurationArgs {
+  return {
+    clientConfiguration,
+    clusterName: spec.clusterName,
+    endpoints: controlPlanes(spec).map((n) => n.ip),
+    nodes: spec.nodes.map((n) => n.ip),
+  };
 }
 
 /**

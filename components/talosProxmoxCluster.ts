@@ -1,11 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Settings } from "./configSchema";
-import { ClusterSpec } from "./domain";
+import { ClusterSpec, NodeSpec } from "./domain";
 import { v01Alias } from "./legacy";
 import { TalosCluster } from "./talosCluster";
-import { TalosImage } from "./talosImage";
-import { TalosVm } from "./talosVm";
+import { TalosImage, TalosImageArgs } from "./talosImage";
+import { TalosVm, TalosVmArgs } from "./talosVm";
 import { validateConfig } from "./validate";
 
 /** One node of the cluster. */
@@ -147,40 +147,10 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
     this.spec = spec;
     const legacyName = adoptV01Layout ? spec.clusterName : undefined;
 
-    const image = new TalosImage(
-      name,
-      {
-        clusterName: spec.clusterName,
-        talosVersion: spec.talosVersion,
-        kernelArgs: spec.image.kernelArgs,
-        extensions: spec.image.extensions,
-        hosts: spec.nodes.map((n) => n.host),
-        isoDatastore: spec.proxmox.isoDatastore,
-        sharedIsoHost: spec.proxmox.isoDatastoreShared ? spec.proxmox.defaultHost : undefined,
-        legacyName,
-      },
-      { parent: this },
+    const image = new TalosImage(name, imageArgs(spec, legacyName), { parent: this });
+    const vms = Object.fromEntries(
+      spec.nodes.map((node) => [node.name, new TalosVm(`${name}-${node.name}`, vmArgsOf(spec, node, image, legacyName), { parent: this })] as const),
     );
-
-    const vms: Record<string, TalosVm> = {};
-    for (const node of spec.nodes) {
-      vms[node.name] = new TalosVm(
-          `${name}-${node.name}`,
-          {
-            node,
-            clusterName: spec.clusterName,
-            isoFileId: image.isoFileIds[node.host],
-            cpuType: spec.proxmox.cpuType,
-            diskDatastore: spec.proxmox.diskDatastore,
-            bridge: spec.proxmox.bridge,
-            vlanId: spec.proxmox.vlanId,
-            guestAgent: spec.image.guestAgent,
-            legacyName,
-          },
-          { parent: this },
-        );
-    }
-
     const cluster = new TalosCluster(
       name,
       {
@@ -192,35 +162,13 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Built from the cluster's kubeconfig only: never the ambient KUBECONFIG.
-    this.provider = new k8s.Provider(
-      `${name}-k8s`,
-      {
-        kubeconfig: cluster.kubeconfig,
-        // A destroy after the VMs are gone drops these objects from state instead of failing.
-        deleteUnreachable: true,
-      },
-      {
-        parent: this,
-        aliases: legacyName
-          ? v01Alias("talos-proxmox:workload:NginxApp$pulumi:providers:kubernetes", `${legacyName}-nginx-k8s`)
-          : undefined,
-      },
-    );
-
+    this.provider = this.kubernetesProvider(name, cluster.kubeconfig, legacyName);
     this.kubeconfig = cluster.kubeconfig;
     this.talosconfig = cluster.talosconfig;
     this.endpoint = spec.endpoint;
-    this.nodes = pulumi.all(Object.fromEntries(spec.nodes.map((n) => [n.name, vms[n.name].vmId]))).apply((ids) =>
-      spec.nodes.map((node) => ({
-        name: node.name,
-        role: node.role,
-        ip: node.ip,
-        mac: node.mac,
-        vmId: ids[node.name],
-        host: node.host,
-      })),
-    );
+    this.nodes = pulumi
+      .all(Object.fromEntries(spec.nodes.map((n) => [n.name, vms[n.name].vmId])))
+      .apply((ids) => nodeSummaries(spec, ids));
     this.schematicId = image.schematicId;
     this.isoUrl = image.isoUrl;
     this.installerImage = image.installerImage;
@@ -237,4 +185,63 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
       pendingReboots: this.pendingReboots,
     });
   }
+
+  /** A Kubernetes provider built from the cluster's kubeconfig only: never the ambient KUBECONFIG. */
+  private kubernetesProvider(name: string, kubeconfig: pulumi.Output<string>, legacyName: string | undefined): k8s.Provider {
+    return new k8s.Provider(
+      `${name}-k8s`,
+      {
+        kubeconfig,
+        // A destroy after the VMs are gone drops these objects from state instead of failing.
+        deleteUnreachable: true,
+      },
+      {
+        parent: this,
+        aliases: legacyName
+          ? v01Alias("talos-proxmox:workload:NginxApp$pulumi:providers:kubernetes", `${legacyName}-nginx-k8s`)
+          : undefined,
+      },
+    );
+  }
+}
+
+/** The image: one schematic, its ISO on every host that runs a node (or once, on shared storage). Pure. */
+export function imageArgs(spec: ClusterSpec, legacyName: string | undefined): TalosImageArgs {
+  return {
+    clusterName: spec.clusterName,
+    talosVersion: spec.talosVersion,
+    kernelArgs: spec.image.kernelArgs,
+    extensions: spec.image.extensions,
+    hosts: spec.nodes.map((n) => n.host),
+    isoDatastore: spec.proxmox.isoDatastore,
+    sharedIsoHost: spec.proxmox.isoDatastoreShared ? spec.proxmox.defaultHost : undefined,
+    legacyName,
+  };
+}
+
+/** One node's VM, booting the ISO on its host. Pure. */
+export function vmArgsOf(spec: ClusterSpec, node: NodeSpec, image: TalosImage, legacyName: string | undefined): TalosVmArgs {
+  return {
+    node,
+    clusterName: spec.clusterName,
+    isoFileId: image.isoFileIds[node.host],
+    cpuType: spec.proxmox.cpuType,
+    diskDatastore: spec.proxmox.diskDatastore,
+    bridge: spec.proxmox.bridge,
+    vlanId: spec.proxmox.vlanId,
+    guestAgent: spec.image.guestAgent,
+    legacyName,
+  };
+}
+
+/** The `nodes` output, from the spec and each VM's ID (given or chosen by Proxmox). Pure. */
+export function nodeSummaries(spec: ClusterSpec, vmIds: Record<string, number>): NodeSummary[] {
+  return spec.nodes.map((node) => ({
+    name: node.name,
+    role: node.role,
+    ip: node.ip,
+    mac: node.mac,
+    vmId: vmIds[node.name],
+    host: node.host,
+  }));
 }

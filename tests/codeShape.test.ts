@@ -1,0 +1,28 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as ts from "typescript";
+import { ROOT } from "./helpers/program";
+
+/** Every function in components/ with its length in lines (declarations, methods, constructors, arrows). */
+function functionLengths(dir: string): { where: string; lines: number }[] {
+  return fs.readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).flatMap((file) => {
+    const source = ts.createSourceFile(file, fs.readFileSync(path.join(dir, file), "utf8"), ts.ScriptTarget.Latest, true);
+    const found: { where: string; lines: number }[] = [];
+    const visit = (n: ts.Node): void => {
+      if (ts.isFunctionLike(n) && "body" in n && n.body) {
+        const first = source.getLineAndCharacterOfPosition(n.getStart()).line;
+        const last = source.getLineAndCharacterOfPosition(n.end).line;
+        found.push({ where: `${file}:${first + 1}`, lines: last - first + 1 });
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(source);
+    return found;
+  });
+}
+
+test("no function in components/ is 60 lines or longer (builders are pure functions; constructors wire them)", () => {
+  const all = functionLengths(path.join(ROOT, "components"));
+  expect(all.length).toBeGreaterThan(50);
+  expect(all.filter((f) => f.lines >= 60)).toEqual([]);
+});
