@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec } from "./domain";
 import { STRUCTURED_KEYS } from "./configSchema";
-import { ProxmoxConnection, readProxmoxConnection } from "./proxmox";
+import { ProxmoxConnection, pciIdCredentialProblems, readProxmoxConnection } from "./proxmox";
 import { CONFIG_NAMESPACE, validateConfig } from "./validate";
 
 /**
@@ -25,7 +25,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const { connection, problems } = readProxmoxConnection(all, env);
   const raw = parseConfigValues(all);
   // One error for config and connection problems; the component logs the warnings.
-  const { spec } = validateConfig(raw, problems);
+  problems.push(...pciIdCredentialProblems(raw.nodes, all, env));
+  const { spec } = validateConfig(raw, { otherProblems: problems });
   return { spec, raw, proxmox: connection };
 }
 

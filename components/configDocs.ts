@@ -1,4 +1,5 @@
-import { NODE_KEYS, Settings, settingsSchema } from "./configSchema";
+import { z } from "zod";
+import { NETWORK_KEYS, NODE_KEYS, ROLE_KEYS, Settings, pciSchema, settingsSchema } from "./configSchema";
 import { DEFAULT_KUBERNETES_VERSIONS, DEFAULT_TALOS_VERSION, talosMinor } from "./domain";
 
 /**
@@ -43,6 +44,12 @@ const SETTINGS_DOCS: Record<Exclude<keyof Settings, "nodes">, KeyDoc> & { nodes:
   allowSchedulingOnControlPlanes: { type: "boolean", meaning: "let workloads run on control planes" },
   cni: { type: "`flannel`, `custom`, `none`", meaning: "CNI; `custom` needs `cniUrls`; `none` needs `workloadEnabled: false`" },
   cniUrls: { type: "list of https URLs", meaning: "manifests for `cni: custom` (pin them to a release)" },
+  extraManifests: { type: "list of https URLs", meaning: "more manifests the control planes apply (`cluster.extraManifests`); pinned to a release, not a branch" },
+  inlineManifests: { type: "list of `{name, contents}`", meaning: "manifests given inline (`cluster.inlineManifests`); names unique" },
+  network: { type: "object, see below", defaultText: "`{}`", meaning: "DNS and NTP servers for every node" },
+  controlPlane: { type: "object, see below", defaultText: "`{}`", meaning: "defaults for control-plane nodes" },
+  worker: { type: "object, see below", defaultText: "`{}`", meaning: "defaults for worker nodes" },
+  patches: { type: "list of patches", meaning: "your Talos patches for every node (see \"Your own Talos patches\")" },
   healthTimeout: { type: "Go duration", meaning: "how long `pulumi up` waits for the cluster to be healthy after a change" },
   workloadEnabled: { type: "boolean", meaning: "deploy the sample NGINX app" },
   nginxReplicas: { type: "integer > 0", meaning: "NGINX replicas" },
@@ -59,12 +66,36 @@ const NODE_DOCS: Record<(typeof NODE_KEYS)[number], KeyDoc> = {
   mac: { type: "unicast MAC, unique", defaultText: "derived", meaning: "NIC MAC; derived ones are locally administered (`x2:..`) from cluster and node name" },
   cores: { type: "integer > 0", defaultText: "`cores`", meaning: "per-node cores" },
   memory: { type: "MiB > 0", defaultText: "`memory`", meaning: "per-node memory" },
-  diskSize: { type: "GiB > 0", defaultText: "`diskSize`", meaning: "per-node disk" },
+  diskSize: { type: "GiB > 0", defaultText: "role's, else `diskSize`", meaning: "per-node system disk" },
+  extraDisks: { type: "list of `{size, datastore?}`", defaultText: "role's, else none", meaning: "disks after the system disk: `scsi1` is `/dev/sdb` in the guest, and so on; `size` in GiB, `datastore` defaults to `diskDatastore`" },
+  pci: { type: "list, see below", defaultText: "none", meaning: "host PCI devices passed through (`hostpci0`, ...)" },
+  patches: { type: "list of patches", defaultText: "none", meaning: "this node's own Talos patches, applied last" },
 };
 
-/** The schema's default for a key, as the README shows it. */
-function defaultOf(key: keyof Settings): string | undefined {
-  const parsed = settingsSchema.shape[key].safeParse(undefined);
+const ROLE_DOCS: Record<(typeof ROLE_KEYS)[number], KeyDoc> = {
+  cores: { type: "integer > 0", defaultText: "`cores`", meaning: "cores of the role's nodes" },
+  memory: { type: "MiB > 0", defaultText: "`memory`", meaning: "memory of the role's nodes" },
+  diskSize: { type: "GiB > 0", defaultText: "`diskSize`", meaning: "system disk of the role's nodes" },
+  extraDisks: { type: "list of `{size, datastore?}`", defaultText: "none", meaning: "extra disks of the role's nodes" },
+  patches: { type: "list of patches", defaultText: "none", meaning: "Talos patches for the role, after `patches`, before a node's own" },
+};
+
+const NETWORK_DOCS: Record<(typeof NETWORK_KEYS)[number], KeyDoc> = {
+  nameservers: { type: "list of IP addresses", meaning: "DNS servers (rendered as a `ResolverConfig` document); empty keeps DHCP's" },
+  timeServers: { type: "list of host names or IPs", meaning: "NTP servers (a `TimeSyncConfig` document); empty keeps Talos's default" },
+};
+
+const PCI_DOCS: Record<keyof typeof pciSchema.shape, KeyDoc> = {
+  id: { type: "`0000:01:00.0`", defaultText: "none", meaning: "raw host device; needs the Proxmox login root@pam with a password (Proxmox refuses raw devices to API tokens)" },
+  mapping: { type: "mapping name", defaultText: "none", meaning: "a Proxmox PCI resource mapping; works with an API token that has `Mapping.Use`. Exactly one of `id` and `mapping`" },
+  pcie: { type: "boolean", meaning: "attach as PCI Express (the VM then uses the q35 machine type)" },
+  rombar: { type: "boolean", meaning: "expose the device ROM" },
+  xvga: { type: "boolean", meaning: "the device is the VM's primary GPU" },
+};
+
+/** A schema's default, as the README shows it. */
+function defaultOf(schema: z.ZodType): string | undefined {
+  const parsed = schema.safeParse(undefined);
   if (!parsed.success || parsed.data === undefined) return undefined;
   const value = parsed.data as unknown;
   return Array.isArray(value) ? `\`[${value.join(", ")}]\`` : `\`${String(value)}\``;
@@ -81,9 +112,24 @@ function table(rows: [string, KeyDoc, string | undefined][]): string {
 /** The README's two configuration tables (stack keys, then `nodes` entries). */
 export function renderConfigTables(): string {
   const keys = Object.keys(settingsSchema.shape) as (keyof Settings)[];
-  const settings = table(keys.map((k) => [k, SETTINGS_DOCS[k], k === "nodes" ? undefined : defaultOf(k)]));
+  const structured = ["nodes", "network", "controlPlane", "worker"];
+  const settings = table(keys.map((k) => [k, SETTINGS_DOCS[k], structured.includes(k) ? undefined : defaultOf(settingsSchema.shape[k])]));
   const nodes = table(NODE_KEYS.map((k) => [k, NODE_DOCS[k], undefined]));
-  return `${settings}\n\nEach \`nodes\` entry:\n\n${nodes}\n`;
+  const roles = table(ROLE_KEYS.map((k) => [k, ROLE_DOCS[k], undefined]));
+  const network = table(NETWORK_KEYS.map((k) => [k, NETWORK_DOCS[k], "`[]`"]));
+  const pciKeys = Object.keys(pciSchema.shape) as (keyof typeof pciSchema.shape)[];
+  const pci = table(pciKeys.map((k) => [k, PCI_DOCS[k], defaultOf(pciSchema.shape[k])]));
+  return [
+    settings,
+    "Each `nodes` entry:",
+    nodes,
+    "`controlPlane` and `worker` (a node's own value wins over its role's, which wins over the cluster-wide key):",
+    roles,
+    "`network`:",
+    network,
+    "Each `pci` entry of a node:",
+    pci,
+  ].join("\n\n") + "\n";
 }
 
 export const CONFIG_TABLE_START = "<!-- config-tables: generated by `npm run docs` from components/configDocs.ts -->";

@@ -1,6 +1,6 @@
 import { NodeSpec, SUPPORTED_KUBERNETES_MINORS, VM_ID_MAX, VM_ID_SPAN, talosMinor } from "./domain";
 import { Settings, describe } from "./configSchema";
-import { isHostIPv4, isMacAddress, isMulticastMac } from "./network";
+import { isHostIPv4, isHostName, isIpAddress, isMacAddress, isMulticastMac } from "./network";
 
 /**
  * The cross-field rules of the config, one concern each. A rule sees the settings that passed the
@@ -183,6 +183,55 @@ export const vmIdBaseLeavesRoom: Rule = ({ settings }) => {
   return { problems: [`vmIdBase: must be at most ${VM_ID_MAX - VM_ID_SPAN + 1} (node VM IDs go up to vmIdBase + ${VM_ID_SPAN - 1}), got number ${base}`] };
 };
 
+export const pciDeviceHasOneSource: Rule = ({ nodes }) => ({
+  problems: nodes.flatMap((n) =>
+    n.spec.pci.flatMap((device, j) =>
+      (device.id === undefined) === (device.mapping === undefined)
+        ? [
+            `${at(n, `pci[${j}]`)}: give exactly one of id (a raw device such as 0000:01:00.0) and mapping ` +
+              `(a Proxmox PCI resource mapping name), got ${device.id === undefined ? "neither" : "both"}`,
+          ]
+        : [],
+    ),
+  ),
+});
+
+export const nameserversAreAddresses: Rule = ({ settings }) => ({
+  problems: (settings?.network.nameservers ?? []).flatMap((ns, i) =>
+    isIpAddress(ns) ? [] : [`network.nameservers[${i}]: must be an IP address such as 1.1.1.1 (a DNS server is reached by address), got ${describe(ns)}`],
+  ),
+});
+
+export const timeServersAreHosts: Rule = ({ settings }) => ({
+  problems: (settings?.network.timeServers ?? []).flatMap((ts, i) =>
+    isIpAddress(ts) || isHostName(ts)
+      ? []
+      : [`network.timeServers[${i}]: must be a host name such as time.cloudflare.com or an IP address, got ${describe(ts)}`],
+  ),
+});
+
+export const inlineManifestNamesUnique: Rule = ({ settings }) => {
+  const seen = new Map<string, number>();
+  const problems: string[] = [];
+  (settings?.inlineManifests ?? []).forEach((m, i) => {
+    const first = seen.get(m.name);
+    if (first !== undefined) problems.push(`inlineManifests[${i}].name: ${m.name} is already used by inlineManifests[${first}]; names must be unique`);
+    else seen.set(m.name, i);
+  });
+  return { problems };
+};
+
+/** A manifest URL on a branch or a `latest` release changes under the cluster. */
+const MOVING_REF = /\/(main|master|HEAD)\/|\/releases\/latest\/|\/latest\//;
+
+export const extraManifestsPinned: Rule = ({ settings }) => ({
+  problems: (settings?.extraManifests ?? []).flatMap((url, i) =>
+    MOVING_REF.test(url)
+      ? [`extraManifests[${i}]: ${url} follows a branch or "latest"; use the URL of a release tag so every run applies the same manifest`]
+      : [],
+  ),
+});
+
 /** Every rule, in the order their messages are listed. */
 export const RULES: Rule[] = [
   nodeIpIsHostAddress,
@@ -199,4 +248,9 @@ export const RULES: Rule[] = [
   talosVersionSupported,
   kubernetesVersionSupported,
   vmIdBaseLeavesRoom,
+  pciDeviceHasOneSource,
+  nameserversAreAddresses,
+  timeServersAreHosts,
+  inlineManifestNamesUnique,
+  extraManifestsPinned,
 ];

@@ -1,5 +1,13 @@
 import { z } from "zod";
-import { DEFAULT_NGINX_IMAGE, DEFAULT_TALOS_VERSION, GUEST_AGENT_EXTENSION, VM_ID_MAX, VM_ID_MIN } from "./domain";
+import {
+  DEFAULT_NGINX_IMAGE,
+  DEFAULT_TALOS_VERSION,
+  GUEST_AGENT_EXTENSION,
+  MAX_EXTRA_DISKS,
+  MAX_PCI_DEVICES,
+  VM_ID_MAX,
+  VM_ID_MIN,
+} from "./domain";
 
 /**
  * The shape of the stack config (namespace `talos-proxmox`) and of the component's Args, with the
@@ -57,7 +65,37 @@ const nonEmpty = (what: string) => z.string(must(what)).trim().min(1, must(what)
 
 const stringList = (what: string) => z.array(nonEmpty(what), must(`a list of ${what}`));
 
-export const NODE_KEYS = ["name", "ip", "role", "host", "vmId", "mac", "cores", "memory", "diskSize"] as const;
+/** Talos patches: YAML text (strategic merge, one or more documents, or a JSON patch) or `@<file>`. */
+const patchList = z.array(
+  nonEmpty("a Talos patch: YAML text, or @<path> to a file relative to the project directory"),
+  must("a list of Talos patches (YAML text, or @<path> to a file relative to the project directory)"),
+);
+
+export const extraDiskSchema = z.strictObject({
+  size: positiveInt("disk size in GiB, a whole number above 0"),
+  datastore: nonEmpty("a Proxmox datastore name for VM disks, e.g. local-lvm").optional(),
+});
+const extraDisks = z.array(extraDiskSchema, must("a list of disks such as [{ size: 100 }]")).max(MAX_EXTRA_DISKS, {
+  error: `must list at most ${MAX_EXTRA_DISKS} disks (Proxmox scsi1-scsi30)`,
+});
+
+const PCI_ID = /^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}(\.[0-7])?$/;
+export const pciSchema = z.strictObject({
+  id: z
+    .string(must("a host PCI device ID such as 0000:01:00.0 (or 0000:01:00 for all functions)"))
+    .regex(PCI_ID, must("a host PCI device ID such as 0000:01:00.0 (or 0000:01:00 for all functions)"))
+    .optional(),
+  mapping: z
+    .string(must("the name of a Proxmox PCI resource mapping, e.g. gpu"))
+    .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, must("the name of a Proxmox PCI resource mapping, e.g. gpu"))
+    .optional(),
+  pcie: bool("attach as PCI Express; the VM then uses the q35 machine type").default(false),
+  // The provider sends rombar=0 when unset although Proxmox defaults it to on (bpg vm.go:3928-3933).
+  rombar: bool("expose the device ROM").default(true),
+  xvga: bool("the device is the primary GPU").default(false),
+});
+
+export const NODE_KEYS = ["name", "ip", "role", "host", "vmId", "mac", "cores", "memory", "diskSize", "extraDisks", "pci", "patches"] as const;
 
 export const nodeSchema = z.strictObject({
   name: dnsLabel("talos-cp-1"),
@@ -69,6 +107,41 @@ export const nodeSchema = z.strictObject({
   cores: positiveInt("a whole number of CPU cores above 0").optional(),
   memory: positiveInt("memory in MiB, a whole number above 0").optional(),
   diskSize: positiveInt("disk size in GiB, a whole number above 0").optional(),
+  extraDisks: extraDisks.optional(),
+  pci: z
+    .array(pciSchema, must("a list of PCI devices such as [{ mapping: gpu }]"))
+    .max(MAX_PCI_DEVICES, { error: `must list at most ${MAX_PCI_DEVICES} devices (Proxmox hostpci0-hostpci15)` })
+    .default([]),
+  patches: patchList.default([]),
+});
+
+export const ROLE_KEYS = ["cores", "memory", "diskSize", "extraDisks", "patches"] as const;
+
+/** Defaults for every node of one role (`controlPlane`, `worker`); a node's own value wins. */
+const roleSchema = z
+  .strictObject({
+    cores: positiveInt("a whole number of CPU cores above 0").optional(),
+    memory: positiveInt("memory in MiB, a whole number above 0").optional(),
+    diskSize: positiveInt("disk size in GiB, a whole number above 0").optional(),
+    extraDisks: extraDisks.optional(),
+    patches: patchList.default([]),
+  })
+  .default({ patches: [] });
+
+export const NETWORK_KEYS = ["nameservers", "timeServers"] as const;
+
+const networkSchema = z
+  .strictObject({
+    nameservers: stringList("DNS server IP addresses such as 1.1.1.1").default([]),
+    timeServers: stringList("NTP servers (host names or IP addresses) such as time.cloudflare.com").default([]),
+  })
+  .default({ nameservers: [], timeServers: [] });
+
+const httpsUrl = z.string(must("an https:// manifest URL")).regex(/^https:\/\/\S+$/, must("an https:// manifest URL"));
+
+const inlineManifest = z.strictObject({
+  name: nonEmpty("a manifest name, unique"),
+  contents: nonEmpty("the manifest YAML"),
 });
 
 export type RawNode = z.infer<typeof nodeSchema>;
@@ -100,12 +173,13 @@ export const settingsSchema = z.strictObject({
   ]),
   allowSchedulingOnControlPlanes: bool("let workloads run on control planes").default(true),
   cni: z.enum(CNI_NAMES, must(CNI_NAMES.join(", "))).default("flannel"),
-  cniUrls: z
-    .array(
-      z.string(must("an https:// manifest URL")).regex(/^https:\/\/\S+$/, must("an https:// manifest URL")),
-      must("a list of https:// manifest URLs"),
-    )
-    .default([]),
+  cniUrls: z.array(httpsUrl, must("a list of https:// manifest URLs")).default([]),
+  extraManifests: z.array(httpsUrl, must("a list of https:// manifest URLs")).default([]),
+  inlineManifests: z.array(inlineManifest, must("a list of { name, contents } manifests")).default([]),
+  network: networkSchema,
+  controlPlane: roleSchema,
+  worker: roleSchema,
+  patches: patchList.default([]),
   healthTimeout: z
     .string(must("a Go duration such as 10m or 1h30m"))
     .regex(/^(\d+(h|m|s))+$/, must("a Go duration such as 10m or 1h30m"))
@@ -123,6 +197,17 @@ export const settingsSchema = z.strictObject({
 export type Settings = z.infer<typeof settingsSchema>;
 
 /** Keys whose config value is structured (Pulumi passes them as JSON text). */
-export const STRUCTURED_KEYS = ["nodes", "kernelArgs", "extensions", "cniUrls"];
+export const STRUCTURED_KEYS = [
+  "nodes",
+  "kernelArgs",
+  "extensions",
+  "cniUrls",
+  "extraManifests",
+  "inlineManifests",
+  "network",
+  "controlPlane",
+  "worker",
+  "patches",
+];
 
 export const TOP_LEVEL_KEYS = Object.keys(settingsSchema.shape);

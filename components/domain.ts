@@ -36,6 +36,12 @@ export const REQUIRED_KERNEL_ARGS = ["net.ifnames=0"];
 /** The VM's system disk: Proxmox `scsi0` is `/dev/sda` in the guest, Talos's install disk. */
 export const INSTALL_DISK_INTERFACE = "scsi0";
 export const INSTALL_DISK = "/dev/sda";
+/** Extra disks follow the system disk: `scsi1` is `/dev/sdb` in the guest, `scsi2` `/dev/sdc`... */
+export const EXTRA_DISK_INTERFACE_PREFIX = "scsi";
+/** Proxmox allows `scsi0`-`scsi30`; `scsi0` is the system disk. */
+export const MAX_EXTRA_DISKS = 30;
+/** Proxmox allows `hostpci0`-`hostpci15` (qemu-server PCI.pm MAX_HOSTPCI_DEVICES). */
+export const MAX_PCI_DEVICES = 16;
 /** Where the Talos ISO is attached; boot falls through to it while the disk is empty. */
 export const CDROM_INTERFACE = "ide2";
 /** The VM's one NIC as Talos names it (`net.ifnames=0`). */
@@ -46,6 +52,41 @@ export const VM_ID_MIN = 100;
 export const VM_ID_MAX = 999_999_999;
 /** With `vmIdBase`, a node's VM ID is `vmIdBase` plus a number below this, derived from its name. */
 export const VM_ID_SPAN = 1000;
+
+/** A disk after the system disk, attached as `scsi<n>` (n from 1, in list order). */
+export interface ExtraDisk {
+  /** GiB. */
+  size: number;
+  datastore: string;
+}
+
+/**
+ * A host PCI device passed through to the VM, as `hostpci<n>` (n from 0, in list order): either a
+ * raw device ID (needs the root@pam user with a password; Proxmox refuses it for API tokens) or
+ * a Proxmox resource mapping (works with an API token that has Mapping.Use).
+ */
+export interface PciDevice {
+  /** Raw host device, e.g. `0000:01:00.0` (all functions: `0000:01:00`). */
+  id?: string;
+  /** Name of a Proxmox PCI resource mapping (Datacenter → Resource Mappings). */
+  mapping?: string;
+  /** Attach as PCI Express (the VM then uses the q35 machine type). */
+  pcie: boolean;
+  /** Expose the device's ROM to the guest. */
+  rombar: boolean;
+  /** The device is the VM's primary GPU. */
+  xvga: boolean;
+}
+
+/** A Talos patch the user gave, with where it came from (a stack key, and its file). */
+export interface UserPatch {
+  /** The key that holds it, e.g. `worker.patches[1]` or `nodes[2].patches[0]`. */
+  source: string;
+  /** The file of an `@<path>` patch, as written. */
+  file?: string;
+  /** The YAML text: one or more documents, or a JSON patch. */
+  text: string;
+}
 
 /** One VM and Talos node, with every default applied. */
 export interface NodeSpec {
@@ -63,6 +104,10 @@ export interface NodeSpec {
   memory: number;
   /** GiB. */
   diskSize: number;
+  extraDisks: ExtraDisk[];
+  pci: PciDevice[];
+  /** The user's patches for this node, in the order they apply: cluster, role, node. */
+  patches: UserPatch[];
 }
 
 export type CniSpec = { name: "flannel" } | { name: "none" } | { name: "custom"; urls: string[] };
@@ -94,7 +139,13 @@ export interface ClusterSpec {
     allowSchedulingOnControlPlanes: boolean;
     cni: CniSpec;
     healthTimeout: string;
+    /** Manifest URLs applied by the control planes (`cluster.extraManifests`). */
+    extraManifests: string[];
+    /** Manifests given inline (`cluster.inlineManifests`). */
+    inlineManifests: { name: string; contents: string }[];
   };
+  /** DNS and NTP servers for every node; empty leaves the DHCP-provided or Talos defaults. */
+  network: { nameservers: string[]; timeServers: string[] };
   workload: { enabled: boolean; replicas: number; image: string; nodePort?: number };
 }
 

@@ -7,11 +7,14 @@ export type {
   NodeSummary,
   TalosProxmoxClusterArgs,
   TalosProxmoxClusterOptions,
+  TalosProxmoxDiskArgs,
   TalosProxmoxNodeArgs,
+  TalosProxmoxPciArgs,
+  TalosProxmoxRoleArgs,
 } from "./talosProxmoxCluster";
 export { NginxApp } from "./nginxApp";
 export type { NginxAppArgs } from "./nginxApp";
 export { ConfigError, validateConfig } from "./validate";
-export type { ValidatedConfig } from "./validate";
+export type { ValidateOptions, ValidatedConfig } from "./validate";
 export type { ClusterSpec, NodeSpec, Role } from "./domain";
 export { DEFAULT_TALOS_VERSION, DEFAULT_KUBERNETES_VERSIONS } from "./domain";

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { isIP } from "node:net";
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const MAC = /^[0-9A-F]{2}(:[0-9A-F]{2}){5}$/i;
@@ -35,4 +36,14 @@ export function deriveMac(clusterName: string, nodeName: string): string {
 /** A node's VM ID offset under `vmIdBase`: derived from its name only, so list order never moves it. */
 export function vmIdOffset(nodeName: string, span: number): number {
   return createHash("sha256").update(nodeName).digest().readUInt32BE(0) % span;
+}
+
+/** An IPv4 or IPv6 address (what Talos's ResolverConfig takes as a nameserver). */
+export function isIpAddress(value: string): boolean {
+  return isIP(value) !== 0;
+}
+
+/** A DNS host name such as `time.cloudflare.com` (labels of letters, digits and '-'). */
+export function isHostName(value: string): boolean {
+  return value.length <= 253 && /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$/.test(value);
 }

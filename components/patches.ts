@@ -33,8 +33,21 @@ export function rolePatches(spec: ClusterSpec, role: Role): string[] {
   if (role === "controlplane") {
     patches.push(staticPatch("kubelet-serving-cert-approver"));
     if (spec.talos.allowSchedulingOnControlPlanes) patches.push(staticPatch("allow-scheduling-on-control-planes"));
+    // Control planes apply the cluster's manifests; workers never read them, so their configs
+    // don't change when a manifest does.
+    const manifests = manifestsPatch(spec);
+    if (manifests) patches.push(manifests);
   }
   return patches;
+}
+
+function manifestsPatch(spec: ClusterSpec): string | undefined {
+  const { extraManifests, inlineManifests } = spec.talos;
+  if (extraManifests.length === 0 && inlineManifests.length === 0) return undefined;
+  const cluster: Record<string, unknown> = {};
+  if (extraManifests.length > 0) cluster.extraManifests = extraManifests;
+  if (inlineManifests.length > 0) cluster.inlineManifests = inlineManifests;
+  return toYaml({ cluster });
 }
 
 function cniPatch(spec: ClusterSpec): string {
@@ -43,6 +56,11 @@ function cniPatch(spec: ClusterSpec): string {
     return toYaml({ cluster: { network: { cni: { name: "custom", urls: cni.urls } } } });
   }
   return staticPatch(`cni-${cni.name}`);
+}
+
+/** A node's patches: its role's, then its own, then the user's (cluster, role, node). Pure. */
+export function configPatches(spec: ClusterSpec, node: NodeSpec, installerImage: string): string[] {
+  return [...rolePatches(spec, node.role), ...nodePatches(spec, node, installerImage), ...node.patches.map((p) => p.text)];
 }
 
 /**
@@ -62,5 +80,18 @@ export function nodePatches(spec: ClusterSpec, node: NodeSpec, installerImage: s
   if (node.role === "controlplane" && spec.vip !== undefined) {
     patches.push(toYaml({ apiVersion: "v1alpha1", kind: "Layer2VIPConfig", name: spec.vip, link }));
   }
-  return patches;
+  return [...patches, ...networkDocuments(spec)];
+}
+
+/** DNS and NTP servers as the Talos 1.12+ documents (the v1alpha1 fields are deprecated). */
+function networkDocuments(spec: ClusterSpec): string[] {
+  const { nameservers, timeServers } = spec.network;
+  const docs: string[] = [];
+  if (nameservers.length > 0) {
+    docs.push(toYaml({ apiVersion: "v1alpha1", kind: "ResolverConfig", nameservers: nameservers.map((address) => ({ address })) }));
+  }
+  if (timeServers.length > 0) {
+    docs.push(toYaml({ apiVersion: "v1alpha1", kind: "TimeSyncConfig", ntp: { servers: timeServers } }));
+  }
+  return docs;
 }

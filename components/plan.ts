@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { ClusterSpec } from "./domain";
-import { configPatches } from "./talosCluster";
+import { configPatches } from "./patches";
 
 /** One row of `npm run plan`: what a node will be, known before anything exists. */
 export interface PlannedNode {
@@ -16,7 +16,7 @@ export interface PlannedNode {
 }
 
 /** The installer image stands in by name: its schematic ID comes from the Image Factory. */
-const INSTALLER_PLACEHOLDER = "factory.talos.dev/metal-installer/<schematic>";
+export const INSTALLER_PLACEHOLDER = "factory.talos.dev/metal-installer/<schematic>";
 
 /** Every node of a validated spec, in the order the program creates them. Pure. */
 export function planNodes(spec: ClusterSpec): PlannedNode[] {

@@ -79,3 +79,35 @@ export function createProxmoxProvider(connection: ProxmoxConnection): proxmoxve.
     password: connection.password,
   });
 }
+
+/**
+ * Raw PCI device IDs (`nodes[i].pci[j].id`) need the provider logged in as root@pam with a
+ * password: Proxmox lets only `root@pam` set non-mapped devices (qemu-server `check_hostpci_perm`,
+ * "only root can set ... for non-mapped devices"), and a token is never that user, not even
+ * root's. The provider uses an API token whenever one is set (bpg v0.111.1
+ * proxmox/api/credentials.go:52-60). Pure; reads the raw `nodes` as given.
+ */
+export function pciIdCredentialProblems(
+  rawNodes: unknown,
+  all: Record<string, string>,
+  env: Record<string, string | undefined>,
+): string[] {
+  const token = all["proxmoxve:apiToken"] ?? env.PROXMOX_VE_API_TOKEN;
+  const username = all["proxmoxve:username"] ?? env.PROXMOX_VE_USERNAME;
+  if (!token && username === "root@pam") return [];
+  const login = token ? "an API token" : `user ${username ?? "(none)"}`;
+  const nodes = Array.isArray(rawNodes) ? rawNodes : [];
+  return nodes.flatMap((node, i) => {
+    const pci = (node as { pci?: unknown })?.pci;
+    if (!Array.isArray(pci)) return [];
+    return pci.flatMap((device, j) =>
+      (device as { id?: unknown })?.id === undefined
+        ? []
+        : [
+            `nodes[${i}].pci[${j}].id: a raw PCI device needs the Proxmox login root@pam with a password ` +
+              `(proxmoxve:username root@pam and proxmoxve:password, no apiToken), but the provider logs in with ${login}; ` +
+              `or use a resource mapping (mapping: <name>, Datacenter → Resource Mappings) with a token that has Mapping.Use`,
+          ],
+    );
+  });
+}

@@ -3,7 +3,7 @@ import * as talos from "../sdk/talos";
 import { ClusterSpec, NodeSpec, controlPlanes } from "./domain";
 import { HealthGateState, healthGateHook } from "./healthGate";
 import { v01ChildAliases } from "./legacy";
-import { nodePatches, rolePatches } from "./patches";
+import { configPatches } from "./patches";
 
 export interface TalosClusterArgs {
   /** Cluster name, versions, endpoint, nodes and Talos settings. */
@@ -14,11 +14,6 @@ export interface TalosClusterArgs {
   vms: Record<string, pulumi.CustomResource>;
   /** `clusterName` as release 0.1 used it in resource names, for aliases to that layout. */
   legacyName?: string;
-}
-
-/** A node's patches: its role's, then its own. Pure. */
-export function configPatches(spec: ClusterSpec, node: NodeSpec, installerImage: string): string[] {
-  return [...rolePatches(spec, node.role), ...nodePatches(spec, node, installerImage)];
 }
 
 /** `talosctl gen config` for one node: its patches on the cluster's secrets. Pure. */
@@ -35,7 +30,8 @@ export function machineConfigArgs(
     machineType: node.role,
     talosVersion: spec.talosVersion,
     kubernetesVersion: spec.kubernetesVersion,
-    configPatches: pulumi.output(installerImage).apply((image) => configPatches(spec, node, image)),
+    // Secret: the user's patches may hold credentials (registry auth, inline Secrets).
+    configPatches: pulumi.secret(pulumi.output(installerImage).apply((image) => configPatches(spec, node, image))),
     docs: false,
     examples: false,
   };
@@ -208,6 +204,15 @@ export function talosconfigArgs(
 }
 
 /**
+ * What a VM's running hardware depends on: cores, memory and passthrough devices (all updated in
+ * place without a reboot, so they take effect at the next one). Devices only when there are any,
+ * so a stack without them keeps its recorded value. Pure.
+ */
+export function bootRecord(node: NodeSpec): Record<string, unknown> {
+  return node.pci.length > 0 ? { cores: node.cores, memory: node.memory, pci: node.pci } : { cores: node.cores, memory: node.memory };
+}
+
+/**
  * Nodes waiting for a reboot: their VM's cores or memory differ from what it last booted with
  * (a `Stash` keeps its first value as `output` until replaced, and is replaced with the VM), or
  * their last config apply was staged.
@@ -222,7 +227,7 @@ function pendingReboots(
   const perNode = spec.nodes.map((node) => {
     const booted = new pulumi.Stash(
       `${name}-boot-${node.name}`,
-      { input: { cores: node.cores, memory: node.memory } },
+      { input: bootRecord(node) },
       { parent, replaceWith: [vms[node.name]] },
     );
     return pulumi

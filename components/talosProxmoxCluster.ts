@@ -22,12 +22,55 @@ export interface TalosProxmoxNodeArgs {
   vmId?: number;
   /** NIC MAC. Default: derived from `clusterName` and the name (locally administered, stable across redeploys). */
   mac?: string;
-  /** CPU cores. Default: `cores`. */
+  /** CPU cores. Default: the role's `cores`, else `cores`. */
   cores?: number;
-  /** Memory in MiB. Default: `memory`. */
+  /** Memory in MiB. Default: the role's `memory`, else `memory`. */
   memory?: number;
-  /** System disk in GiB. Default: `diskSize`. */
+  /** System disk in GiB. Default: the role's `diskSize`, else `diskSize`. */
   diskSize?: number;
+  /** Disks after the system disk (`scsi1` = `/dev/sdb`, ...), in GiB. Default: the role's `extraDisks`, else none. */
+  extraDisks?: TalosProxmoxDiskArgs[];
+  /** Host PCI devices passed through (`hostpci0`, ...). Default: none. */
+  pci?: TalosProxmoxPciArgs[];
+  /** This node's own Talos patches, applied last (YAML text or `@<path>`). Default: none. */
+  patches?: string[];
+}
+
+/** A disk after the system disk. */
+export interface TalosProxmoxDiskArgs {
+  /** Size in GiB. */
+  size: number;
+  /** Datastore. Default: `diskDatastore`. */
+  datastore?: string;
+}
+
+/**
+ * A host PCI device (GPU, NIC) passed through to the VM: exactly one of `id` and `mapping`. A raw
+ * `id` needs the Proxmox provider to log in as root@pam with a password (Proxmox refuses raw
+ * devices to API tokens, even root's); a `mapping` works with an API token that has `Mapping.Use`
+ * on `/mapping/pci/<name>`.
+ */
+export interface TalosProxmoxPciArgs {
+  /** Raw host device ID, e.g. `0000:01:00.0` (`0000:01:00` for all functions). */
+  id?: string;
+  /** Proxmox PCI resource mapping name (Datacenter → Resource Mappings). */
+  mapping?: string;
+  /** Attach as PCI Express; the VM then uses the q35 machine type. Default: false. */
+  pcie?: boolean;
+  /** Expose the device ROM. Default: true. */
+  rombar?: boolean;
+  /** The device is the primary GPU. Default: false. */
+  xvga?: boolean;
+}
+
+/** Defaults for every node of one role; a node's own value wins, patches add up. */
+export interface TalosProxmoxRoleArgs {
+  cores?: number;
+  memory?: number;
+  diskSize?: number;
+  extraDisks?: TalosProxmoxDiskArgs[];
+  /** Talos patches for the role, after the cluster's `patches` and before a node's own. */
+  patches?: string[];
 }
 
 /**
@@ -78,6 +121,22 @@ export interface TalosProxmoxClusterArgs {
   cni?: string;
   /** Manifest URLs for `cni: custom`, https and pinned to a release. */
   cniUrls?: string[];
+  /** More manifest URLs the control planes apply (`cluster.extraManifests`), https and pinned to a release. */
+  extraManifests?: string[];
+  /** Manifests given inline (`cluster.inlineManifests`); names unique. */
+  inlineManifests?: { name: string; contents: string }[];
+  /** DNS servers (IP addresses) and NTP servers (host names or IPs) for every node. Default: DHCP's and Talos's. */
+  network?: { nameservers?: string[]; timeServers?: string[] };
+  /** Defaults for control-plane nodes. */
+  controlPlane?: TalosProxmoxRoleArgs;
+  /** Defaults for worker nodes. */
+  worker?: TalosProxmoxRoleArgs;
+  /**
+   * Talos patches for every node, applied after the program's own: YAML text (strategic merge, one or
+   * more documents, Talos 1.13 kinds included) or `@<path>` to a file relative to the project
+   * directory. Checked against the Talos v1.13 config before anything is registered.
+   */
+  patches?: string[];
   /** How long `pulumi up` waits for the cluster to be healthy (Go duration). Default: `10m`. */
   healthTimeout?: string;
   /** Stack program only: deploy the sample NGINX app. Default: true. */
@@ -140,7 +199,7 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: TalosProxmoxClusterArgs, opts?: TalosProxmoxClusterOptions) {
     // Validated before anything (this component included) is registered.
-    const { spec, warnings } = validateConfig({ ...args }, [], `TalosProxmoxCluster "${name}" arguments`);
+    const { spec, warnings } = validateConfig({ ...args }, { what: `TalosProxmoxCluster "${name}" arguments` });
     const { adoptV01Layout, ...componentOpts } = opts ?? {};
     super("talos-proxmox:index:TalosProxmoxCluster", name, {}, componentOpts);
     for (const warning of warnings) void pulumi.log.warn(warning, this);

@@ -1,6 +1,6 @@
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
-import { CDROM_INTERFACE, INSTALL_DISK_INTERFACE, NodeSpec } from "./domain";
+import { CDROM_INTERFACE, EXTRA_DISK_INTERFACE_PREFIX, INSTALL_DISK_INTERFACE, NodeSpec } from "./domain";
 import { v01Alias } from "./legacy";
 
 export interface TalosVmArgs {
@@ -23,6 +23,8 @@ export interface TalosVmArgs {
   legacyName?: string;
 }
 
+const DISK_OPTIONS = { fileFormat: "raw", iothread: true, discard: "on", ssd: true };
+
 /** VM arguments for one Talos node. Pure, so the shape is tested directly. */
 export function vmArgs(args: TalosVmArgs): proxmoxve.VmLegacyArgs {
   const { node } = args;
@@ -37,17 +39,21 @@ export function vmArgs(args: TalosVmArgs): proxmoxve.VmLegacyArgs {
     cpu: { type: args.cpuType, cores: node.cores },
     memory: { dedicated: node.memory },
     scsiHardware: "virtio-scsi-single",
+    // Extra disks follow the system disk (scsi1 = /dev/sdb...); adding one hot-plugs it in place:
+    // only a disk's file_id forces a new VM (bpg v0.111.1 disk/schema.go:136-143, disk.go:620-714).
     disks: [
-      {
-        interface: INSTALL_DISK_INTERFACE,
-        datastoreId: args.diskDatastore,
-        size: node.diskSize,
-        fileFormat: "raw",
-        iothread: true,
-        discard: "on",
-        ssd: true,
-      },
+      { interface: INSTALL_DISK_INTERFACE, datastoreId: args.diskDatastore, size: node.diskSize, ...DISK_OPTIONS },
+      ...node.extraDisks.map((disk, i) => ({
+        interface: `${EXTRA_DISK_INTERFACE_PREFIX}${i + 1}`,
+        datastoreId: disk.datastore,
+        size: disk.size,
+        ...DISK_OPTIONS,
+      })),
     ],
+    // Passthrough updates in place and waits for a reboot (bpg vm.go:1047-1051, 6686-6701).
+    hostpcis: node.pci.length > 0 ? node.pci.map((device, i) => ({ device: `hostpci${i}`, ...device })) : undefined,
+    // PCI Express devices need the q35 machine; otherwise the provider's default stays.
+    machine: node.pci.some((device) => device.pcie) ? "q35" : undefined,
     cdrom: { fileId: args.isoFileId, interface: CDROM_INTERFACE },
     // Disk first: empty on first boot so it falls through to the ISO; after install Talos
     // boots from disk although the ISO stays attached.

@@ -1,6 +1,30 @@
 import { z } from "zod";
-import { ClusterSpec, DEFAULT_KUBERNETES_VERSIONS, GUEST_AGENT_EXTENSION, NodeSpec, REQUIRED_KERNEL_ARGS, VM_ID_SPAN, talosMinor } from "./domain";
-import { NODE_KEYS, Settings, TOP_LEVEL_KEYS, describe, nodeSchema, settingsSchema } from "./configSchema";
+import {
+  ClusterSpec,
+  DEFAULT_KUBERNETES_VERSIONS,
+  GUEST_AGENT_EXTENSION,
+  NodeSpec,
+  REQUIRED_KERNEL_ARGS,
+  UserPatch,
+  VM_ID_SPAN,
+  talosMinor,
+} from "./domain";
+import {
+  NETWORK_KEYS,
+  NODE_KEYS,
+  ROLE_KEYS,
+  RawNode,
+  Settings,
+  TOP_LEVEL_KEYS,
+  describe,
+  extraDiskSchema,
+  nodeSchema,
+  pciSchema,
+  settingsSchema,
+} from "./configSchema";
+import { configPatches } from "./patches";
+import { INSTALLER_PLACEHOLDER } from "./plan";
+import { ReadFile, checkMergedConfig, readProjectFile, resolvePatches } from "./userPatches";
 import { CheckedNode, RULES } from "./configRules";
 import { deriveMac, vmIdOffset } from "./network";
 import { closest } from "./suggest";
@@ -24,22 +48,29 @@ export interface ValidatedConfig {
   warnings: string[];
 }
 
+export interface ValidateOptions {
+  /** Problems the caller found elsewhere (e.g. the Proxmox connection), reported in the same error. */
+  otherProblems?: string[];
+  /** Names the source in the error, e.g. `TalosProxmoxCluster "lab" arguments`. */
+  what?: string;
+  /** Reads `@<path>` patch files. Default: relative to the working directory (the project). */
+  readFile?: ReadFile;
+}
+
 /**
  * Raw config (keys without namespace, structured values already parsed) to a `ClusterSpec`.
- * Pure: throws a `ConfigError` listing every problem at once (with `otherProblems`, found by the
- * caller elsewhere), before anything is registered. `what` names the source in the error.
+ * Pure but for reading patch files: throws a `ConfigError` listing every problem at once, before
+ * anything is registered. Each node's merged Talos config is checked once the rest is valid.
  */
-export function validateConfig(
-  raw: Record<string, unknown>,
-  otherProblems: string[] = [],
-  what?: string,
-): ValidatedConfig {
+export function validateConfig(raw: Record<string, unknown>, options: ValidateOptions = {}): ValidatedConfig {
   const problems: string[] = [];
   const warnings: string[] = [];
+  const readFile = options.readFile ?? readProjectFile;
 
   const parsed = settingsSchema.safeParse(raw);
   problems.push(...formatIssues(parsed.error?.issues ?? [], "", TOP_LEVEL_KEYS));
   const settings = parsed.data;
+  const patches = settings ? clusterPatches(settings, readFile) : undefined;
 
   const rawNodes = raw.nodes;
   const nodes: CheckedNode[] = [];
@@ -53,25 +84,62 @@ export function validateConfig(
     const clusterName = settings?.clusterName ?? (typeof raw.clusterName === "string" ? raw.clusterName : "");
     rawNodes.forEach((entry, index) => {
       const result = nodeSchema.safeParse(entry);
-      if (result.success) nodes.push(buildNode(result.data, index, clusterName, settings));
-      else problems.push(...formatIssues(result.error.issues, `nodes[${index}]`, NODE_KEYS));
+      if (!result.success) {
+        problems.push(...formatIssues(result.error.issues, `nodes[${index}]`, NODE_KEYS));
+        return;
+      }
+      const own = resolvePatches(`nodes[${index}].patches`, result.data.patches, readFile);
+      nodes.push(buildNode(result.data, index, clusterName, settings, [...(patches?.[result.data.role] ?? []), ...own.patches]));
+      problems.push(...own.problems);
+      warnings.push(...own.warnings);
     });
     nodesComplete = nodes.length === rawNodes.length;
   }
+  problems.push(...(patches?.problems ?? []));
+  warnings.push(...(patches?.warnings ?? []));
 
   for (const rule of RULES) {
     const found = rule({ settings, nodes, nodesComplete });
     problems.push(...(found.problems ?? []));
     warnings.push(...(found.warnings ?? []));
   }
-  problems.push(...otherProblems);
-  if (problems.length > 0 || !settings) throw new ConfigError(problems, what);
-  return { warnings, spec: buildSpec(settings, nodes.map((n) => n.spec)) };
+  problems.push(...(options.otherProblems ?? []));
+  if (problems.length > 0 || !settings) throw new ConfigError(problems, options.what);
+  const spec = buildSpec(settings, nodes.map((n) => n.spec));
+  // The installer image stands in by name: its schematic ID comes from the Image Factory later.
+  const installer = `${INSTALLER_PLACEHOLDER}:${spec.talosVersion}`;
+  const merged = nodes.flatMap((n) => checkMergedConfig(`nodes[${n.index}] (${n.spec.name})`, configPatches(spec, n.spec, installer)));
+  if (merged.length > 0) throw new ConfigError(merged, options.what);
+  return { warnings, spec };
 }
 
-/** A node with the cluster-wide values filled in and its MAC and VM ID derived when not given. */
-function buildNode(node: z.infer<typeof nodeSchema>, index: number, clusterName: string, settings?: Settings): CheckedNode {
+/** The cluster's and each role's patches, read and checked: a node gets `patches`, then its role's. */
+function clusterPatches(settings: Settings, readFile: ReadFile) {
+  const cluster = resolvePatches("patches", settings.patches, readFile);
+  const controlPlane = resolvePatches("controlPlane.patches", settings.controlPlane.patches, readFile);
+  const worker = resolvePatches("worker.patches", settings.worker.patches, readFile);
+  return {
+    controlplane: [...cluster.patches, ...controlPlane.patches],
+    worker: [...cluster.patches, ...worker.patches],
+    problems: [cluster, controlPlane, worker].flatMap((f) => f.problems),
+    warnings: [cluster, controlPlane, worker].flatMap((f) => f.warnings),
+  };
+}
+
+/**
+ * A node with every default filled in, by one rule: the node's own value, else its role's
+ * (`controlPlane`/`worker`), else the cluster-wide one. Patches add up instead: cluster, role, node.
+ */
+function buildNode(
+  node: RawNode,
+  index: number,
+  clusterName: string,
+  settings: Settings | undefined,
+  patches: UserPatch[],
+): CheckedNode {
   const vmIdBase = settings?.vmIdBase;
+  const role = node.role === "controlplane" ? settings?.controlPlane : settings?.worker;
+  const diskDatastore = settings?.diskDatastore ?? "local-lvm";
   return {
     index,
     macConfigured: node.mac !== undefined,
@@ -82,9 +150,12 @@ function buildNode(node: z.infer<typeof nodeSchema>, index: number, clusterName:
       host: node.host ?? settings?.proxmoxNode ?? "pve",
       vmId: node.vmId ?? (vmIdBase === undefined ? undefined : vmIdBase + vmIdOffset(node.name, VM_ID_SPAN)),
       mac: node.mac?.toUpperCase() ?? deriveMac(clusterName, node.name),
-      cores: node.cores ?? settings?.cores ?? 0,
-      memory: node.memory ?? settings?.memory ?? 0,
-      diskSize: node.diskSize ?? settings?.diskSize ?? 0,
+      cores: node.cores ?? role?.cores ?? settings?.cores ?? 0,
+      memory: node.memory ?? role?.memory ?? settings?.memory ?? 0,
+      diskSize: node.diskSize ?? role?.diskSize ?? settings?.diskSize ?? 0,
+      extraDisks: (node.extraDisks ?? role?.extraDisks ?? []).map((d) => ({ size: d.size, datastore: d.datastore ?? diskDatastore })),
+      pci: node.pci,
+      patches,
     },
   };
 }
@@ -122,7 +193,10 @@ function buildSpec(settings: Settings, nodes: NodeSpec[]): ClusterSpec {
       allowSchedulingOnControlPlanes: settings.allowSchedulingOnControlPlanes,
       cni,
       healthTimeout: settings.healthTimeout,
+      extraManifests: settings.extraManifests,
+      inlineManifests: settings.inlineManifests,
     },
+    network: { nameservers: settings.network.nameservers, timeServers: settings.network.timeServers },
     workload: {
       enabled: settings.workloadEnabled,
       replicas: settings.nginxReplicas,
@@ -137,11 +211,12 @@ function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: string, valid
   for (const issue of issues) {
     const at = joinPath(prefix, issue.path);
     if (issue.code === "unrecognized_keys") {
+      const valid = keysAt(issue.path, validKeys);
       for (const key of issue.keys) {
-        const near = closest(key, validKeys);
+        const near = closest(key, valid);
         out.push(
           `${joinPath(at, [key])}: unknown key${near ? `; did you mean ${near}?` : "."} ` +
-            `Valid keys: ${validKeys.join(", ")}`,
+            `Valid keys: ${valid.join(", ")}`,
         );
       }
     } else if (issue.code === "invalid_type" && issue.path.length === 0) {
@@ -152,6 +227,21 @@ function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: string, valid
   }
   return out;
 }
+
+/** The keys valid in the object at `path`, named by the last key on the path. */
+function keysAt(path: readonly PropertyKey[], rootKeys: readonly string[]): readonly string[] {
+  const last = [...path].reverse().find((p) => typeof p === "string");
+  return last === undefined ? rootKeys : (NESTED_KEYS[String(last)] ?? rootKeys);
+}
+
+const NESTED_KEYS: Record<string, readonly string[]> = {
+  controlPlane: ROLE_KEYS,
+  worker: ROLE_KEYS,
+  network: NETWORK_KEYS,
+  extraDisks: Object.keys(extraDiskSchema.shape),
+  pci: Object.keys(pciSchema.shape),
+  inlineManifests: ["name", "contents"],
+};
 
 function joinPath(prefix: string, path: readonly PropertyKey[]): string {
   let out = prefix;

@@ -19,7 +19,7 @@ const raw = Object.fromEntries(
     .map(([key, value]) => [key.slice(prefix.length), value]),
 );
 try {
-  const { spec, warnings } = validateConfig(raw, [], `Pulumi.${stack}.yaml`);
+  const { spec, warnings } = validateConfig(raw, { what: `Pulumi.${stack}.yaml` });
   for (const warning of warnings) console.warn(`warning: ${warning}`);
   console.log(formatPlan(planNodes(spec)));
 } catch (err) {

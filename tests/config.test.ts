@@ -51,6 +51,9 @@ describe("validateConfig accepts the walk-through and applies defaults in code",
       cores: 4,
       memory: 8192,
       diskSize: 32,
+      extraDisks: [],
+      pci: [],
+      patches: [],
     });
   });
 

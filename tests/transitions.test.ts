@@ -191,6 +191,46 @@ describe("changes after day one (transitions)", () => {
     expect(ops(steps)).toEqual(["delete cluster-iso-pve3", "delete cluster-iso-pve2"]);
   });
 
+  test("a patch added to one node changes only that node's config apply (and the health gate that records it)", async () => {
+    const patched = NODES.map((n) => (n.name === "worker-1" ? { ...n, patches: ["machine:\n  kubelet:\n    extraArgs:\n      max-pods: '250'\n"] } : n));
+    const { steps } = await transition(stack(BASE), stack({ ...BASE, nodes: patched }));
+    expect(ops(steps)).toEqual(["update cluster-apply-worker-1", "update cluster-health"]);
+    expect(steps[0].changed).toEqual(["machineConfigurationInput"]);
+  });
+
+  test("a role default touches only that role's nodes: worker memory updates the workers' VMs in place, pending a reboot", async () => {
+    const { b, steps } = await transition(stack(BASE), stack({ ...BASE, worker: { memory: 16384 } }));
+    // The boot records take the new size as input and keep what the VMs booted with as output.
+    expect(ops(steps).sort()).toEqual(["update cluster-boot-worker-1", "update cluster-boot-worker-2", "update cluster-worker-1", "update cluster-worker-2"]);
+    expect(b.values.pendingReboots).toEqual(["worker-1", "worker-2"]);
+  });
+
+  test("a role patch touches only that role's config applies", async () => {
+    const { steps } = await transition(stack(BASE), stack({ ...BASE, controlPlane: { patches: ["machine:\n  sysctls:\n    vm.max_map_count: '262144'\n"] } }));
+    expect(ops(steps).sort()).toEqual(["update cluster-apply-cp-1", "update cluster-apply-cp-2", "update cluster-apply-cp-3", "update cluster-health"]);
+  });
+
+  test("adding an extra disk updates the VM in place (hot-plugged), never replaces it, and needs no reboot", async () => {
+    const withDisk = NODES.map((n) => (n.name === "worker-2" ? { ...n, extraDisks: [{ size: 200 }] } : n));
+    const { b, steps } = await transition(stack(BASE), stack({ ...BASE, nodes: withDisk }));
+    expect(steps.map((s) => [s.op, s.name, s.changed])).toEqual([["update", "cluster-worker-2", ["disks[1]"]]]);
+    expect(b.values.pendingReboots).toEqual([]);
+  });
+
+  test("a passthrough device updates the VM in place and lists the node as waiting for a reboot", async () => {
+    const withGpu = NODES.map((n) => (n.name === "worker-1" ? { ...n, pci: [{ mapping: "gpu" }] } : n));
+    const { b, steps } = await transition(stack(BASE), stack({ ...BASE, nodes: withGpu }));
+    expect(steps.map((s) => [s.op, s.name]).sort()).toEqual([["update", "cluster-boot-worker-1"], ["update", "cluster-worker-1"]]);
+    expect(steps.find((s) => s.name === "cluster-worker-1")!.changed).toEqual(["hostpcis"]);
+    expect(b.values.pendingReboots).toEqual(["worker-1"]);
+  });
+
+  test("DNS and NTP servers reach every node's config apply; no VM changes", async () => {
+    const { steps } = await transition(stack(BASE), stack({ ...BASE, network: { nameservers: ["10.0.20.1"], timeServers: ["pool.ntp.org"] } }));
+    expect(steps.filter((s) => s.type !== T.apply && s.type !== T.stash)).toEqual([]);
+    expect(steps.filter((s) => s.type === T.apply)).toHaveLength(NODES.length);
+  });
+
   test("upgrading a stack deployed with release 0.1 adopts every resource by alias: nothing is replaced", async () => {
     const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "v0.1-urns.json"), "utf8")) as {
       config: unknown[];

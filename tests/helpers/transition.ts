@@ -18,7 +18,8 @@ export const REPLACED_ON_CHANGE: Record<string, string[]> = {
   // bpg/terraform-provider-proxmox v0.111.1 proxmoxtf/resource/vm/vm.go:1664-1671, 1767-1790
   // (vm_id; node_name unless migrate, which defaults to false: vm.go:109), disk/schema.go:136-142
   // (disk file_id), vm.go:994-1032 (initialization type and *_file_id). cdrom, network devices
-  // (MACs included), cpu, memory, tags, description and name update in place.
+  // (MACs included), cpu, memory, tags, description and name update in place; so do host PCI
+  // devices (vm.go:1047-1051) and a new disk without file_id (disk/disk.go:620-714).
   "proxmoxve:index/vmLegacy:VmLegacy": [
     "vmId",
     "nodeName",
