@@ -30,8 +30,7 @@ export function machineConfigArgs(
     machineType: node.role,
     talosVersion: spec.talosVersion,
     kubernetesVersion: spec.kubernetesVersion,
-    // Secret: the user's patches may hold credentials (registry auth, inline Secrets).
-    configPatches: pulumi.secret(pulumi.output(installerImage).apply((image) => configPatches(spec, node, image))),
+    configPatches: pulumi.output(installerImage).apply((image) => configPatches(spec, node, image)),
     docs: false,
     examples: false,
   };

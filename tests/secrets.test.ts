@@ -13,6 +13,9 @@ const SECRET_MATERIAL = [
   FAKE_KUBECONFIG,
   FAKE_TALOSCONFIG,
   PROXMOX_CONFIG["proxmoxve:apiToken"],
+  // From the user's own patches and inline manifests (test below).
+  "REGISTRY-PASSWORD-VALUE",
+  "INLINE-SECRET-VALUE",
 ];
 
 /** Paths of plain (non-secret) strings holding key material, walking into every value. */
@@ -81,7 +84,28 @@ describe("secrets audit of the whole program", () => {
   });
 
   test("the stack files commit no credentials", () => {
-    const dev = JSON.stringify(stackConfig("dev"));
-    expect(dev).not.toMatch(/apiToken|password|PROXMOX_VE/i);
+    for (const stack of ["dev", "longhorn"]) expect(JSON.stringify(stackConfig(stack))).not.toMatch(/apiToken|password|PROXMOX_VE/i);
+  });
+
+  test("credentials in the user's patches and inline manifests stay secret: registrations, outputs, program logs", async () => {
+    const withCredentials = await runProgram({
+      ...stackConfig("dev"),
+      ...PROXMOX_CONFIG,
+      "talos-proxmox:patches": JSON.stringify([
+        "apiVersion: v1alpha1\nkind: RegistryAuthConfig\nname: ghcr.io\nusername: bot\npassword: REGISTRY-PASSWORD-VALUE\n",
+      ]),
+      "talos-proxmox:inlineManifests": JSON.stringify([
+        { name: "token", contents: "apiVersion: v1\nkind: Secret\nmetadata:\n  name: t\nstringData:\n  t: INLINE-SECRET-VALUE\n" },
+      ]),
+    });
+    // The patches reach the machine-config invoke (whose arguments the SDK sends plain and never
+    // stores: @pulumi/pulumi runtime/invoke.js unwrapSecretValues); its result is a secret.
+    const calls = withCredentials.mocks.callsOf("talos:machine/getConfiguration:getConfiguration");
+    expect(JSON.stringify(calls.map((c) => c.inputs))).toContain("REGISTRY-PASSWORD-VALUE");
+    expect(JSON.stringify(calls.map((c) => c.inputs))).toContain("INLINE-SECRET-VALUE");
+    expect(withCredentials.mocks.registrations.flatMap((r) => plainLeaks(r.inputs, `${r.type}(${r.name})`))).toEqual([]);
+    expect(Object.keys(withCredentials.values).filter((k) => plainLeaks(withCredentials.values[k], k).length > 0).sort()).toEqual(["kubeconfig", "talosconfig"]);
+    // As above: debug lines are the SDK's own RPC traces.
+    for (const line of withCredentials.logs.filter((l) => !l.startsWith("debug:"))) expect([line, plainLeaks(line, "log")]).toEqual([line, []]);
   });
 });
