@@ -5,9 +5,19 @@ import { PROXMOX_CONFIG, runProgram, toPulumiConfig } from "./helpers/program";
 /**
  * Bad config stops the program before it registers a resource or calls a provider. Every
  * rejection is tested on validateConfig itself (config.test.ts); here a few show the program
- * stops on them, one per kind of rule (schema, node entry, cross-field).
+ * stops on them, one per kind of rule (schema, node entry, cross-field, a patch, a merged config).
  */
-const SAMPLE = ["missing clusterName", "duplicate IPs", "VIP equal to a node IP", "unknown top-level key", "custom CNI without URLs"];
+const SAMPLE = [
+  "missing clusterName",
+  "duplicate IPs",
+  "VIP equal to a node IP",
+  "unknown top-level key",
+  "custom CNI without URLs",
+  "patch with an unknown field",
+  "unreadable patch file",
+  "node patch of the wrong type",
+  "DNS servers both as network.nameservers and in a patch",
+];
 
 describe("the program refuses bad config before anything exists", () => {
   test.each(REJECTED_CONFIGS.filter(([label]) => SAMPLE.includes(label)))("%s", async (_label, raw, message) => {

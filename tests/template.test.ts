@@ -45,7 +45,7 @@ describe("the pulumi new template", () => {
     }
     expect(prompts["proxmoxve:apiToken"]).toMatchObject({ secret: true });
     expect(prompts["proxmoxve:apiToken"].default).toBeUndefined();
-    // Every prompt of the program's own namespace is read by the program.
+    // Every prompt of the program's own namespace is read by the program (`settings` is no prompt).
     const program = read("index.ts");
     for (const key of Object.keys(prompts).filter((k) => !k.includes(":"))) expect(program).toContain(`"${key}"`);
   });
@@ -94,6 +94,28 @@ describe("the pulumi new template", () => {
       expect(namespace[0].provider).toContain("::cluster-k8s::");
       expect(run.values.endpoint).toBe("https://10.0.10.10:6443");
       expect(await run.pulumi.isSecret(run.outputs.kubeconfig)).toBe(true);
+    });
+
+    test("`settings` passes every other component setting through, checked like the component's Args", async () => {
+      const values = stackFromPrompts({ ...ANSWERS, workerIps: "10.0.10.21" }, "lab");
+      const config = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : ANSWERS["proxmoxve:apiToken"]]));
+      const settings = { network: { nameservers: ["10.0.10.1"] }, worker: { extraDisks: [{ size: 50 }], patches: ["machine:\n  nodeLabels:\n    tier: storage\n"] } };
+      // A module runs once per load: each further run of the program gets a copy of it.
+      const copy = (name: string) => {
+        fs.copyFileSync(path.join(dir, "index.ts"), path.join(dir, name));
+        return programAt(path.join(dir, name));
+      };
+      const run = await runProgram({ ...config, "lab:settings": JSON.stringify(settings) }, { project: "lab", program: copy("with-settings.ts") });
+      const worker = run.mocks.ofType("proxmoxve:index/vmLegacy:VmLegacy").find((r) => r.name === "cluster-worker-1")!;
+      expect((unwrap(worker.inputs) as { disks: unknown[] }).disks).toHaveLength(2);
+      const patches = run.mocks.callsOf("talos:machine/getConfiguration:getConfiguration").map((c) => (unwrap(c.inputs) as { configPatches: string[] }).configPatches.join("\n"));
+      expect(patches.every((p) => p.includes("ResolverConfig"))).toBe(true);
+      expect(patches.filter((p) => p.includes("tier: storage"))).toHaveLength(1);
+
+      const bad = { worker: { patches: ["machine:\n  kubelet:\n    extraMount: []\n"] } };
+      await expect(
+        runProgram({ ...config, "lab:settings": JSON.stringify(bad) }, { project: "lab", program: copy("with-bad-settings.ts") }),
+      ).rejects.toThrow(/worker\.patches\[0\]: document 0, machine\.kubelet\.extraMount: unknown key/);
     });
   });
 });

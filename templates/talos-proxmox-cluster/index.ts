@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { TalosProxmoxCluster, TalosProxmoxNodeArgs } from "talos-proxmox";
+import { TalosProxmoxCluster, TalosProxmoxClusterArgs, TalosProxmoxNodeArgs } from "talos-proxmox";
 
 const config = new pulumi.Config();
 
@@ -15,8 +15,13 @@ if (!nodes.some((n) => n.role === "controlplane")) {
   throw new Error(`${pulumi.getProject()}:controlPlaneIps: give at least one IP, e.g. 10.0.10.11,10.0.10.12,10.0.10.13`);
 }
 
+// Every other setting of the component (README, "Configuration": patches, network, worker,
+// extensions...) under one structured key, checked by the component like its other Args.
+const settings = config.getObject<Partial<TalosProxmoxClusterArgs>>("settings") ?? {};
+
 // The Proxmox provider is the default one, configured by the stack's proxmoxve:* keys.
 const cluster = new TalosProxmoxCluster("cluster", {
+  ...settings,
   clusterName: config.require("clusterName"),
   vip: config.get("vip"),
   proxmoxNode: config.get("proxmoxNode"),
