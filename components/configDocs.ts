@@ -50,6 +50,7 @@ const SETTINGS_DOCS: Record<Exclude<keyof Settings, "nodes">, KeyDoc> & { nodes:
   controlPlane: { type: "object, see below", defaultText: "`{}`", meaning: "defaults for control-plane nodes" },
   worker: { type: "object, see below", defaultText: "`{}`", meaning: "defaults for worker nodes" },
   patches: { type: "list of patches", meaning: "your Talos patches for every node (see \"Your own Talos patches\")" },
+  upgradeBatchSize: { type: "integer > 0", meaning: "workers upgraded together when `talosVersion` or the image changes (control planes always one at a time; README \"Upgrading\")" },
   healthTimeout: { type: "Go duration", meaning: "how long `pulumi up` waits for the cluster to be healthy after a change" },
   workloadEnabled: { type: "boolean", meaning: "deploy the sample NGINX app" },
   nginxReplicas: { type: "integer > 0", meaning: "NGINX replicas" },

@@ -180,6 +180,7 @@ export const settingsSchema = z.strictObject({
   controlPlane: roleSchema,
   worker: roleSchema,
   patches: patchList.default([]),
+  upgradeBatchSize: positiveInt("a whole number of workers above 0").default(1),
   healthTimeout: z
     .string(must("a Go duration such as 10m or 1h30m"))
     .regex(/^(\d+(h|m|s))+$/, must("a Go duration such as 10m or 1h30m"))

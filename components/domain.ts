@@ -139,6 +139,8 @@ export interface ClusterSpec {
     allowSchedulingOnControlPlanes: boolean;
     cni: CniSpec;
     healthTimeout: string;
+    /** Workers upgraded together in a rolling upgrade (control planes always one at a time). */
+    upgradeBatchSize: number;
     /** Manifest URLs applied by the control planes (`cluster.extraManifests`). */
     extraManifests: string[];
     /** Manifests given inline (`cluster.inlineManifests`). */

@@ -4,6 +4,7 @@ import { ClusterSpec, NodeSpec, controlPlanes } from "./domain";
 import { HealthGateState, healthGateHook } from "./healthGate";
 import { v01ChildAliases } from "./legacy";
 import { configPatches } from "./patches";
+import { TalosUpgrade } from "./talosUpgrade";
 
 export interface TalosClusterArgs {
   /** Cluster name, versions, endpoint, nodes and Talos settings. */
@@ -85,6 +86,8 @@ export class TalosCluster extends pulumi.ComponentResource {
   public readonly pendingReboots: pulumi.Output<string[]>;
   public readonly applies: Record<string, talos.machine.ConfigurationApply>;
   public readonly bootstrap: talos.machine.Bootstrap;
+  /** Rolling upgrades to the installer image; its `versions` output shows what each node runs. */
+  public readonly upgrade: TalosUpgrade;
 
   constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-proxmox:cluster:TalosCluster", name, {}, opts);
@@ -102,6 +105,9 @@ export class TalosCluster extends pulumi.ComponentResource {
     const machineSecrets = pulumi.secret(secrets.machineSecrets);
     this.clientConfiguration = pulumi.secret(secrets.clientConfiguration);
 
+    // Before any config apply: an upgrade installs the new image first, then the new configs follow.
+    const upgradeArgs = { spec, installerImage: args.installerImage, clientConfiguration: this.clientConfiguration };
+    this.upgrade = new TalosUpgrade(`${name}-upgrade`, { ...upgradeArgs, workerBatchSize: spec.talos.upgradeBatchSize }, { parent: this });
     this.applies = Object.fromEntries(
       spec.nodes.map((node) => [node.name, this.applyConfig(name, args, node, machineSecrets, legacy)] as const),
     );
@@ -161,7 +167,7 @@ export class TalosCluster extends pulumi.ComponentResource {
       applyArgs(node, this.clientConfiguration, machineConfig.machineConfiguration),
       {
         parent: this,
-        dependsOn: [vm],
+        dependsOn: [vm, this.upgrade],
         // A new VM boots into maintenance mode and needs its config again.
         replaceWith: [vm],
         aliases: legacy(talos.machine.ConfigurationApply.__pulumiType, `apply-${node.name}`),

@@ -137,6 +137,8 @@ export interface TalosProxmoxClusterArgs {
    * directory. Checked against the Talos v1.13 config before anything is registered.
    */
   patches?: string[];
+  /** Workers upgraded together in a rolling Talos upgrade. Default: 1. */
+  upgradeBatchSize?: number;
   /** How long `pulumi up` waits for the cluster to be healthy (Go duration). Default: `10m`. */
   healthTimeout?: string;
   /** Stack program only: deploy the sample NGINX app. Default: true. */

@@ -193,6 +193,7 @@ function buildSpec(settings: Settings, nodes: NodeSpec[]): ClusterSpec {
       allowSchedulingOnControlPlanes: settings.allowSchedulingOnControlPlanes,
       cni,
       healthTimeout: settings.healthTimeout,
+      upgradeBatchSize: settings.upgradeBatchSize,
       extraManifests: settings.extraManifests,
       inlineManifests: settings.inlineManifests,
     },

@@ -33,6 +33,11 @@ export interface RolloutInput {
   targetVersion: string;
   /** Workers upgraded together (default 1). */
   workerBatchSize?: number;
+  /**
+   * Install the image on nodes already at `targetVersion` too: the image changed within a version
+   * (new extensions or kernel arguments), which the version alone can't tell apart.
+   */
+  reinstall?: boolean;
   /** Waits the engine does itself; each operation's own limits are set where the operations are built. */
   timeouts?: EngineTimeouts;
 }
@@ -105,7 +110,8 @@ export async function rollout(input: RolloutInput, deps: RolloutDeps): Promise<R
   const t = rolloutTimeouts(input.timeouts);
   const current: Record<string, string> = {};
   for (const node of input.nodes) current[node.name] = await deps.talos.version(node);
-  const plan = planRollout(input.nodes, current, input.targetVersion, input.workerBatchSize ?? 1);
+  // With reinstall every node is planned, whatever it runs.
+  const plan = planRollout(input.nodes, input.reinstall ? {} : current, input.targetVersion, input.workerBatchSize ?? 1);
   const upgraded: string[] = [];
   const skipped = plan.upToDate.map((n) => n.name);
   for (const step of plan.steps) {
@@ -120,7 +126,7 @@ async function upgradeOne(input: RolloutInput, deps: RolloutDeps, node: NodeRef,
   const { talos, kube } = deps;
   const emit = (step: string, detail?: string) => deps.onEvent?.({ node: node.name, step, detail });
   const from = await talos.version(node);
-  if (sameVersion(from, input.targetVersion)) {
+  if (!input.reinstall && sameVersion(from, input.targetVersion)) {
     emit("skipped", `already at ${from}`);
     return "skipped";
   }

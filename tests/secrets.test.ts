@@ -54,6 +54,7 @@ describe("secrets audit of the whole program", () => {
         "talos:machine/bootstrap:Bootstrap.clientConfiguration",
         "talos:cluster/kubeconfig:Kubeconfig.clientConfiguration",
         "pulumi:providers:kubernetes.kubeconfig",
+        "pulumi-nodejs:dynamic:Resource.clientConfiguration",
       ]),
     );
   });

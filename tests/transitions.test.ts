@@ -29,6 +29,7 @@ const T = {
   secrets: "talos:machine/secrets:Secrets",
   schematic: "talos:imageFactory/schematic:Schematic",
   stash: "pulumi:index:Stash",
+  dynamic: "pulumi-nodejs:dynamic:Resource",
 };
 const touches = (steps: Step[], node: string) => steps.filter((s) => s.name.endsWith(`-${node}`));
 const ops = (steps: Step[]) => steps.map((s) => `${s.op} ${s.name}`);
@@ -42,8 +43,8 @@ describe("changes after day one (transitions)", () => {
       ["cluster-apply-worker-1", "cluster-boot-worker-1", "cluster-worker-1"].sort(),
     );
     for (const n of NODES.filter((x) => x.name !== "worker-1")) expect([n.name, touches(steps, n.name)]).toEqual([n.name, []]);
-    // The health gate records the new node list, but a pure removal checks nothing.
-    expect(ops(steps).filter((s) => !s.includes("worker-1"))).toEqual(["update cluster-health"]);
+    // The health gate and the upgrade resource record the new node list (neither reaches a node for that).
+    expect(ops(steps).filter((s) => !s.includes("worker-1")).sort()).toEqual(["update cluster-health", "update cluster-upgrade"]);
     expect(healthCheckPlan(gateState(a), gateState(b), false).run).toBe(false);
   });
 
@@ -58,7 +59,13 @@ describe("changes after day one (transitions)", () => {
     const added = [...NODES, { name: "worker-3", ip: "10.0.20.23", role: "worker" }];
     const { a, b, steps } = await transition(stack(BASE), stack({ ...BASE, nodes: added }));
     const order = ops(steps);
-    expect([...order].sort()).toEqual(["create cluster-apply-worker-3", "create cluster-boot-worker-3", "create cluster-worker-3", "update cluster-health"]);
+    expect([...order].sort()).toEqual([
+      "create cluster-apply-worker-3",
+      "create cluster-boot-worker-3",
+      "create cluster-worker-3",
+      "update cluster-health",
+      "update cluster-upgrade",
+    ]);
     expect(order.indexOf("create cluster-worker-3")).toBeLessThan(order.indexOf("create cluster-apply-worker-3"));
     expect(order.indexOf("create cluster-apply-worker-3")).toBeLessThan(order.indexOf("update cluster-health"));
     expect(healthCheckPlan(gateState(a), gateState(b), false)).toMatchObject({ run: true, skipKubernetesChecks: false });
@@ -71,6 +78,14 @@ describe("changes after day one (transitions)", () => {
     expect(steps.filter((s) => s.type === T.apply).map((s) => s.op)).toEqual(Array(5).fill("update"));
     expect(steps.filter((s) => s.type === T.vm).map((s) => [s.op, s.changed])).toEqual(Array(5).fill(["update", ["cdrom.fileId"]]));
     expect(b.values.installerImage).toBe(String(a.values.installerImage).replace("v1.13.9", "v1.13.10"));
+    // The rolling upgrade: an update of the upgrade resource, which every config apply waits for.
+    const upgrade = steps.find((s) => s.name === "cluster-upgrade")!;
+    expect(upgrade).toMatchObject({ op: "update" });
+    expect([...(upgrade.changed ?? [])].sort()).toEqual(["image", "plan[0]", "plan[1]", "plan[2]", "plan[3]", "plan[4]", "targetVersion"]);
+    const upgradeUrn = b.requests.get(`${T.dynamic}::cluster-upgrade`)!.urn;
+    for (const apply of b.mocks.ofType(T.apply)) expect(b.requests.get(`${T.apply}::${apply.name}`)!.dependencies).toContain(upgradeUrn);
+    const plan = unwrap(b.mocks.ofType(T.dynamic)[0].inputs.plan) as string[];
+    expect(plan.map((line) => line.split(" →")[0])).toEqual(["1. cp-1", "2. cp-2", "3. cp-3", "4. worker-1", "5. worker-2"]);
   });
 
   test("row 2: reordering nodes changes nothing at all", async () => {
@@ -126,6 +141,8 @@ describe("changes after day one (transitions)", () => {
     expect(steps.find((s) => s.type === T.schematic)).toMatchObject({ op: "replace", changed: ["schematic"] });
     expect(b.values.schematicId).not.toBe(a.values.schematicId);
     expect(b.values.installerImage).toContain(String(b.values.schematicId));
+    // Running nodes get the new image by a rolling reinstall (same version, new image).
+    expect(steps.find((s) => s.name === "cluster-upgrade")).toMatchObject({ op: "update", changed: expect.arrayContaining(["image"]) });
     expect(steps.filter((s) => s.type === T.apply).map((s) => s.op)).toEqual(Array(5).fill("update"));
     // The VMs only swap the cdrom (no reboot, no replacement).
     expect(steps.filter((s) => s.type === T.vm).map((s) => [s.op, s.changed])).toEqual(Array(5).fill(["update", ["cdrom.fileId"]]));
@@ -134,7 +151,9 @@ describe("changes after day one (transitions)", () => {
   test("row 6: a second run with nothing changed changes nothing; the disk-speed perpetual diff is ignored", async () => {
     const { a, b, steps } = await transition(stack(BASE), stack(BASE));
     expect(steps).toEqual([]);
-    expect(b.mocks.registrations.map((r) => unwrap(r.inputs))).toEqual(a.mocks.registrations.map((r) => unwrap(r.inputs)));
+    // Same inputs for every resource (registration order may vary: the upgrade resource serializes its provider first).
+    const inputsOf = (run: typeof a) => Object.fromEntries(run.mocks.registrations.map((r) => [`${r.type}::${r.name}`, unwrap(r.inputs)]));
+    expect(inputsOf(b)).toEqual(inputsOf(a));
     for (const vm of b.mocks.ofType(T.vm)) expect(b.requests.get(`${T.vm}::${vm.name}`)!.ignoreChanges).toEqual(["disks[*].speed"]);
   });
 

@@ -1,0 +1,131 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type * as talos from "../sdk/talos";
+import { ClusterSpec, controlPlanes } from "./domain";
+
+/**
+ * The rolling Talos upgrade as a resource: when the installer image or the Talos version changes,
+ * its update upgrades the nodes that already existed (control planes one at a time, then workers
+ * in batches; talosapi/rollout.ts). Creating it, previewing it and changing anything else never
+ * reaches a node. A failed rollout fails the update and leaves the old inputs in state, so the
+ * next `pulumi up` tries again and skips the nodes already on the target version.
+ *
+ * A dynamic provider is serialized into the state with everything it captures (pulumi/pulumi#13960):
+ * this one captures only the path of the compiled task module, which it loads when it runs.
+ */
+
+/** The compiled `talosapi/upgradeTask.js`: next to this module in the package, or in `dist/` of a clone. */
+export function upgradeTaskModule(here = __dirname): string {
+  const packaged = path.join(here, "..", "talosapi", "upgradeTask.js");
+  return fs.existsSync(packaged) ? packaged : path.join(here, "..", "dist", "talosapi", "upgradeTask.js");
+}
+
+const TASK_MODULE = upgradeTaskModule();
+
+/** The resource's inputs, as its provider receives them (secrets decrypted). */
+export interface UpgradeState {
+  nodes: { name: string; ip: string; role: "controlplane" | "worker" }[];
+  endpoints: string[];
+  image: string;
+  targetVersion: string;
+  workerBatchSize: number;
+  /** The rollout order with the target, one line per step: the preview shows it changing. */
+  plan: string[];
+  clientConfiguration: talos.ClientConfiguration;
+  /** Talos version per node, as last upgraded to or read by `pulumi refresh`. */
+  versions?: Record<string, string>;
+}
+
+/** Whether a change of inputs means a rollout (image or version), as opposed to bookkeeping. Pure. */
+export function needsRollout(olds: Pick<UpgradeState, "image" | "targetVersion">, news: Pick<UpgradeState, "image" | "targetVersion">): boolean {
+  return olds.image !== news.image || olds.targetVersion !== news.targetVersion;
+}
+
+/** The rollout order of a spec: control planes one per step, then workers in batches. Pure. */
+export function upgradePlan(spec: ClusterSpec, workerBatchSize: number, image: string): string[] {
+  const steps = controlPlanes(spec).map((n) => [n.name]);
+  const workers = spec.nodes.filter((n) => n.role === "worker").map((n) => n.name);
+  for (let i = 0; i < workers.length; i += workerBatchSize) steps.push(workers.slice(i, i + workerBatchSize));
+  return steps.map((names, i) => `${i + 1}. ${names.join(", ")} → ${spec.talosVersion} (${image})`);
+}
+
+const PROVIDER: pulumi.dynamic.ResourceProvider = {
+  // Day one installs every node from the target image already: nothing to roll.
+  async create(inputs: UpgradeState) {
+    const versions = Object.fromEntries(inputs.nodes.map((n) => [n.name, inputs.targetVersion]));
+    return { id: "talos-upgrade", outs: { ...inputs, versions } };
+  },
+  async diff(_id: string, olds: UpgradeState, news: UpgradeState) {
+    const keys = ["nodes", "endpoints", "image", "targetVersion", "workerBatchSize", "plan", "clientConfiguration"] as const;
+    const changed = keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+    return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
+  },
+  async update(_id: string, olds: UpgradeState, news: UpgradeState) {
+    if (!needsRollout(olds, news)) return { outs: { ...news, versions: { ...olds.versions } } };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const task = require(TASK_MODULE) as typeof import("../talosapi/upgradeTask");
+    // Nodes added in this update are installed from the new image; only the existing ones roll.
+    const existing = news.nodes.filter((n) => olds.nodes.some((o) => o.name === n.name));
+    const result = await task.runUpgrade({
+      nodes: existing,
+      endpoints: news.endpoints.filter((e) => existing.some((n) => n.ip === e)),
+      clientConfiguration: news.clientConfiguration,
+      image: news.image,
+      targetVersion: news.targetVersion,
+      workerBatchSize: news.workerBatchSize,
+      reinstall: olds.targetVersion === news.targetVersion,
+    });
+    const versions = Object.fromEntries(news.nodes.map((n) => [n.name, result.versions[n.name] ?? news.targetVersion]));
+    return { outs: { ...news, versions } };
+  },
+  // `pulumi refresh`: the version each node runs, so drift shows.
+  async read(id: string, props: UpgradeState) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const task = require(TASK_MODULE) as typeof import("../talosapi/upgradeTask");
+    const versions = await task.readVersions({ clientConfiguration: props.clientConfiguration, endpoints: props.endpoints, nodes: props.nodes });
+    return { id, props: { ...props, versions } };
+  },
+  async delete() {
+    // Nothing to undo: the nodes keep what they run.
+  },
+};
+
+export interface TalosUpgradeArgs {
+  spec: ClusterSpec;
+  installerImage: pulumi.Input<string>;
+  clientConfiguration: pulumi.Input<talos.ClientConfiguration>;
+  workerBatchSize: number;
+}
+
+/** Rolling upgrades of the cluster's nodes to its installer image (see the module comment). */
+export class TalosUpgrade extends pulumi.dynamic.Resource {
+  /** Talos version per node (refreshed by `pulumi refresh`). */
+  declare readonly versions: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: TalosUpgradeArgs, opts?: pulumi.CustomResourceOptions) {
+    if (!fs.existsSync(TASK_MODULE)) {
+      throw new Error(`TalosUpgrade: ${TASK_MODULE} is missing; build the package first (npm run build; npm ci runs it)`);
+    }
+    const { spec } = args;
+    super(
+      PROVIDER,
+      name,
+      {
+        nodes: spec.nodes.map((n) => ({ name: n.name, ip: n.ip, role: n.role })),
+        endpoints: controlPlanes(spec).map((n) => n.ip),
+        image: args.installerImage,
+        targetVersion: spec.talosVersion,
+        workerBatchSize: args.workerBatchSize,
+        plan: pulumi.output(args.installerImage).apply((image) => upgradePlan(spec, args.workerBatchSize, image)),
+        clientConfiguration: pulumi.secret(args.clientConfiguration),
+        versions: undefined,
+      },
+      // The client key stays a secret in the resource's outputs too.
+      { ...opts, additionalSecretOutputs: ["clientConfiguration"] },
+    );
+  }
+}
+
+/** The provider's methods, for tests. */
+export const upgradeProvider = PROVIDER;

@@ -1,0 +1,96 @@
+/**
+ * The cluster-wide tasks the Pulumi upgrade resource runs (components/talosUpgrade.ts loads this
+ * module at run time, from the compiled package): connect with the cluster's client credentials,
+ * roll an upgrade, read every node's version. Plain data in and out; nothing of Pulumi.
+ */
+import { connectTalos, type TalosClient } from "./client";
+import { tlsFromClientConfiguration, type TalosClientConfiguration } from "./credentials";
+import { isUnreachable } from "./errors";
+import { kubeApiFromKubeconfig } from "./kubeHttp";
+import { getKubeconfig, getVersion } from "./machine";
+import { kubeOperations, routeAvoidingNode, talosOperations, type NodeRef, type RolloutTimeouts } from "./operations";
+import { rollout, type RolloutDeps, type RolloutEvent } from "./rollout";
+
+/** How to reach the cluster: its client credentials and the control-plane endpoints. */
+export interface ClusterAccess {
+  clientConfiguration: TalosClientConfiguration;
+  /** Talos API endpoints, the control-plane IPs (never the VIP), port 50000 unless given. */
+  endpoints: string[];
+  nodes: NodeRef[];
+  timeouts?: Partial<RolloutTimeouts>;
+}
+
+export interface UpgradeTaskInput extends ClusterAccess {
+  image: string;
+  targetVersion: string;
+  workerBatchSize: number;
+  reinstall: boolean;
+}
+
+export interface UpgradeTaskResult {
+  /** Talos version per node after the rollout. */
+  versions: Record<string, string>;
+  upgraded: string[];
+  skipped: string[];
+}
+
+/** The real operations over the cluster: Talos through the endpoints, Kubernetes through a control plane's kubeconfig. */
+export async function connectCluster(access: ClusterAccess): Promise<{ deps: RolloutDeps; close(): void }> {
+  const tls = tlsFromClientConfiguration(access.clientConfiguration);
+  const clients: TalosClient[] = access.endpoints.map((endpoint) => connectTalos({ endpoint, tls }));
+  try {
+    const controlPlane = access.nodes.find((n) => n.role === "controlplane");
+    if (!controlPlane) throw new Error("the node list has no control plane");
+    const kubeconfig = await getKubeconfig(clients[0], controlPlane.ip);
+    const deps: RolloutDeps = {
+      talos: talosOperations(routeAvoidingNode(clients), access.timeouts),
+      kube: kubeOperations(kubeApiFromKubeconfig(kubeconfig), access.timeouts),
+    };
+    return { deps, close: () => clients.forEach((c) => c.close()) };
+  } catch (error) {
+    clients.forEach((c) => c.close());
+    throw error;
+  }
+}
+
+/** Rolls the upgrade (see `rollout`), then reads back every node's version. */
+export async function upgradeCluster(input: UpgradeTaskInput, deps: RolloutDeps, onEvent?: (e: RolloutEvent) => void): Promise<UpgradeTaskResult> {
+  const result = await rollout(
+    { nodes: input.nodes, image: input.image, targetVersion: input.targetVersion, workerBatchSize: input.workerBatchSize, reinstall: input.reinstall, timeouts: input.timeouts },
+    { ...deps, onEvent },
+  );
+  const versions: Record<string, string> = {};
+  for (const node of input.nodes) versions[node.name] = await deps.talos.version(node);
+  return { versions, upgraded: result.upgraded, skipped: result.skipped };
+}
+
+/** Every node's running Talos version, `unreachable` for a node that doesn't answer (for `pulumi refresh`). */
+export async function readVersions(access: ClusterAccess): Promise<Record<string, string>> {
+  const tls = tlsFromClientConfiguration(access.clientConfiguration);
+  const clients = access.endpoints.map((endpoint) => connectTalos({ endpoint, tls }));
+  try {
+    const route = routeAvoidingNode(clients);
+    const versions: Record<string, string> = {};
+    for (const node of access.nodes) {
+      try {
+        versions[node.name] = await getVersion(route(node), node.ip, { timeoutMs: 10_000 });
+      } catch (error) {
+        if (!isUnreachable(error)) throw error;
+        versions[node.name] = "unreachable";
+      }
+    }
+    return versions;
+  } finally {
+    clients.forEach((c) => c.close());
+  }
+}
+
+/** What the resource's update runs: connect, upgrade, disconnect. */
+export async function runUpgrade(input: UpgradeTaskInput, onEvent?: (e: RolloutEvent) => void): Promise<UpgradeTaskResult> {
+  const cluster = await connectCluster(input);
+  try {
+    return await upgradeCluster(input, cluster.deps, onEvent);
+  } finally {
+    cluster.close();
+  }
+}

@@ -1,0 +1,85 @@
+// The upgrade task the resource runs, end to end: real mutual-TLS client to the fake apid, the
+// kubeconfig fetched from a control plane, the drain over HTTPS against an in-memory Kubernetes.
+import * as fs from "node:fs";
+import { upgradeTaskModule } from "../components/talosUpgrade";
+import { readVersions, runUpgrade, type UpgradeTaskInput } from "../talosapi/upgradeTask";
+import { FAST_TIMEOUTS, fakeControlPlane, fakeWorker, milestones, startFakeCluster, type FakeCluster } from "./helpers/fakeCluster";
+import { serveFakeKube, type FakeKubeServer } from "./helpers/fakeKubeHttps";
+import { clientConfiguration, createTestPki, type TestPki } from "./helpers/talosPki";
+
+const TARGET = "v1.13.10";
+const IMAGE = `factory.talos.dev/metal-installer/abc123:${TARGET}`;
+
+let pki: TestPki;
+/** Kubernetes certificates are ECDSA (as Talos issues them); the Talos API's are Ed25519. */
+let kubePki: TestPki;
+let cluster: FakeCluster | undefined;
+let kube: FakeKubeServer | undefined;
+beforeAll(async () => {
+  pki = await createTestPki();
+  kubePki = await createTestPki("ECDSA");
+});
+afterEach(async () => {
+  await kube?.close();
+  await cluster?.stop();
+  cluster = kube = undefined;
+});
+
+async function start(specs: Parameters<typeof startFakeCluster>[1]): Promise<FakeCluster> {
+  cluster = await startFakeCluster(pki, specs);
+  kube = await serveFakeKube(cluster.kube, kubePki);
+  cluster.talos.kubeconfig = kube.kubeconfig;
+  return cluster;
+}
+
+const input = (c: FakeCluster, extra: Partial<UpgradeTaskInput> = {}): UpgradeTaskInput => ({
+  nodes: c.nodes,
+  endpoints: [c.talos.address],
+  clientConfiguration: clientConfiguration(pki),
+  image: IMAGE,
+  targetVersion: TARGET,
+  workerBatchSize: 1,
+  reinstall: false,
+  timeouts: FAST_TIMEOUTS,
+  ...extra,
+});
+
+test("the compiled task module the resource loads exists and exports the same tasks", () => {
+  expect(fs.existsSync(upgradeTaskModule())).toBe(true);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  expect(Object.keys(require(upgradeTaskModule()) as object).sort()).toEqual(["connectCluster", "readVersions", "runUpgrade", "upgradeCluster"]);
+});
+
+test("connects with the client configuration, fetches the kubeconfig, drains over HTTPS and upgrades in order", async () => {
+  const c = await start([fakeControlPlane(1), fakeControlPlane(2), fakeControlPlane(3), fakeWorker(1)]);
+  c.kube.addPod("w-1", "web-1");
+  const result = await runUpgrade(input(c));
+  expect(result.versions).toEqual({ "cp-1": TARGET, "cp-2": TARGET, "cp-3": TARGET, "w-1": TARGET });
+  expect(result.upgraded).toEqual(["cp-1", "cp-2", "cp-3", "w-1"]);
+  const upgrades = milestones(c.timeline).filter((s) => s.startsWith("LifecycleService/Upgrade"));
+  expect(upgrades).toEqual(["LifecycleService/Upgrade cp-1", "LifecycleService/Upgrade cp-2", "LifecycleService/Upgrade cp-3", "LifecycleService/Upgrade w-1"]);
+  expect(milestones(c.timeline)).toContain("kube evict default/web-1");
+  expect(c.timeline.filter((s) => s.startsWith("MachineService/Kubeconfig"))).toHaveLength(1);
+});
+
+test("a node that comes back on the old version stops the rollout; the next run skips the nodes done", async () => {
+  const c = await start([fakeControlPlane(1), fakeControlPlane(2, { onUpgradeBoot: "rollback" }), fakeControlPlane(3), fakeWorker(1)]);
+  await expect(runUpgrade(input(c))).rejects.toThrow(`version after reboot on cp-2: expected ${TARGET}, saw v1.13.9`);
+  c.talos.node("cp-2").onUpgradeBoot = "clean";
+  const second = await runUpgrade(input(c));
+  expect(second).toMatchObject({ skipped: ["cp-1"], upgraded: ["cp-2", "cp-3", "w-1"] });
+});
+
+test("a new image at the same version is installed on every node (reinstall)", async () => {
+  const c = await start([fakeControlPlane(1), fakeWorker(1)]);
+  const same = `factory.talos.dev/metal-installer/def456:v1.13.9`;
+  const result = await runUpgrade(input(c, { image: same, targetVersion: "v1.13.9", reinstall: true }));
+  expect(result.upgraded).toEqual(["cp-1", "w-1"]);
+  expect(c.talos.nodes.every((n) => n.pulled.has(same))).toBe(true);
+});
+
+test("refresh reads each node's version; a node that doesn't answer reads as unreachable", async () => {
+  const c = await start([fakeControlPlane(1), fakeWorker(1), fakeWorker(2, { version: "v1.12.11" })]);
+  c.talos.node("w-1").up = false;
+  expect(await readVersions({ ...input(c), timeouts: undefined })).toEqual({ "cp-1": "v1.13.9", "w-1": "unreachable", "w-2": "v1.12.11" });
+});
