@@ -6,7 +6,8 @@ import * as path from "node:path";
  * 1. program evaluation time and peak memory for 3, 30 and 100 nodes;
  * 2. the deployment's critical path with simulated per-step latencies, next to the ideal chain
  *    (one of each stage) and the serial sum;
- * 3. TypeScript start-up the way `pulumi up` runs it, with and without type-checking.
+ * 3. TypeScript start-up the way `pulumi up` runs it, with and without type-checking;
+ * 4. a rolling Talos upgrade's critical path against its floor, with simulated operation latencies.
  */
 
 /** Simulated latency per deployment stage (ms), roughly proportional to real ones. */
@@ -112,7 +113,26 @@ function startupFigures(): void {
   console.log(`   cold start speed-up of transpile only: ${fmt(cold[0] / cold[1], 1)}x`);
 }
 
+function rolloutFigures(): void {
+  console.log("\n4. Rolling upgrade (talosapi upgradeCluster over in-memory operations with simulated latencies, bench/rollout.ts)");
+  console.log("   floor = control planes in series (each with its etcd gate and check), then worker batches, plus one version read before and after");
+  console.log("   nodes  batch  measured ms  floor ms  measured/floor");
+  for (const [n, batch] of [
+    [3, 1],
+    [30, 1],
+    [30, 5],
+  ]) {
+    const { ms, floorMs } = JSON.parse(node("rollout.ts", [String(n), String(batch)])) as { ms: number; floorMs: number };
+    const ratio = ms / floorMs;
+    console.log(
+      `   ${String(n).padStart(5)}  ${String(batch).padStart(5)}  ${fmt(ms).padStart(11)}  ${String(floorMs).padStart(8)}  ` +
+        `${fmt(ratio, 3).padStart(14)}   target <= ${TARGET_PATH_RATIO}: ${verdict(ratio <= TARGET_PATH_RATIO)}`,
+    );
+  }
+}
+
 console.log("talos-proxmox benchmark: measured under Pulumi's mock runtime, not against Proxmox.\n");
 evaluationFigures();
 criticalPathFigures();
 startupFigures();
+rolloutFigures();

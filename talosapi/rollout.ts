@@ -108,8 +108,9 @@ async function afterReboot(deps: RolloutDeps, nodes: NodeRef[], node: NodeRef, m
 export async function rollout(input: RolloutInput, deps: RolloutDeps): Promise<RolloutResult> {
   validateInput(input);
   const t = rolloutTimeouts(input.timeouts);
-  const current: Record<string, string> = {};
-  for (const node of input.nodes) current[node.name] = await deps.talos.version(node);
+  // Read together: a serial read would add one call per node to the rollout's critical path.
+  const versions = await Promise.all(input.nodes.map((node) => deps.talos.version(node)));
+  const current = Object.fromEntries(input.nodes.map((node, i) => [node.name, versions[i]]));
   // With reinstall every node is planned, whatever it runs.
   const plan = planRollout(input.nodes, input.reinstall ? {} : current, input.targetVersion, input.workerBatchSize ?? 1);
   const upgraded: string[] = [];

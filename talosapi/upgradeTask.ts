@@ -59,8 +59,8 @@ export async function upgradeCluster(input: UpgradeTaskInput, deps: RolloutDeps,
     { nodes: input.nodes, image: input.image, targetVersion: input.targetVersion, workerBatchSize: input.workerBatchSize, reinstall: input.reinstall, timeouts: input.timeouts },
     { ...deps, onEvent },
   );
-  const versions: Record<string, string> = {};
-  for (const node of input.nodes) versions[node.name] = await deps.talos.version(node);
+  const read = await Promise.all(input.nodes.map((node) => deps.talos.version(node)));
+  const versions = Object.fromEntries(input.nodes.map((node, i) => [node.name, read[i]]));
   return { versions, upgraded: result.upgraded, skipped: result.skipped };
 }
 
