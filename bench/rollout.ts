@@ -71,6 +71,7 @@ async function main(): Promise<void> {
   const deps = fakeCluster(nodes, "v1.13.9");
   const started = performance.now();
   await upgradeCluster(
+    // not-a-pin: a simulated upgrade target, nothing is pulled
     { nodes, endpoints: [], clientConfiguration: { caCertificate: "", clientCertificate: "", clientKey: "" }, image: "factory.talos.dev/metal-installer/x:v1.13.10", targetVersion: "v1.13.10", workerBatchSize: batch, reinstall: false, timeouts: { pollInitialMs: 1, pollMaxMs: 5 } },
     deps,
   );
