@@ -4,6 +4,7 @@ import { ClusterSpec, NodeSpec, controlPlanes } from "./domain";
 import { HealthGateState, healthGateHook } from "./healthGate";
 import { v01ChildAliases } from "./legacy";
 import { configPatches } from "./patches";
+import { TalosMember } from "./talosMember";
 import { TalosUpgrade } from "./talosUpgrade";
 
 export interface TalosClusterArgs {
@@ -101,15 +102,13 @@ export class TalosCluster extends pulumi.ComponentResource {
       { talosVersion: spec.talosVersion },
       { parent: this, ignoreChanges: ["talosVersion"], aliases: legacy(talos.machine.Secrets.__pulumiType, "secrets") },
     );
-    // Marked here as well, so they stay secret whatever the engine reports for nested fields.
-    const machineSecrets = pulumi.secret(secrets.machineSecrets);
     this.clientConfiguration = pulumi.secret(secrets.clientConfiguration);
 
     // Before any config apply: an upgrade installs the new image first, then the new configs follow.
     const upgradeArgs = { spec, installerImage: args.installerImage, clientConfiguration: this.clientConfiguration };
     this.upgrade = new TalosUpgrade(`${name}-upgrade`, { ...upgradeArgs, workerBatchSize: spec.talos.upgradeBatchSize }, { parent: this });
     this.applies = Object.fromEntries(
-      spec.nodes.map((node) => [node.name, this.applyConfig(name, args, node, machineSecrets, legacy)] as const),
+      spec.nodes.map((node) => [node.name, this.applyConfig(name, args, node, secrets, legacy)] as const),
     );
     const bootstrapNode = spec.nodes.find((n) => n.name === spec.bootstrapNode)!;
     this.bootstrapNode = bootstrapNode.name;
@@ -153,16 +152,18 @@ export class TalosCluster extends pulumi.ComponentResource {
     name: string,
     args: TalosClusterArgs,
     node: NodeSpec,
-    machineSecrets: pulumi.Output<talos.MachineSecrets>,
+    secrets: talos.machine.Secrets,
     legacy: ReturnType<typeof v01ChildAliases>,
   ): talos.machine.ConfigurationApply {
     const vm = args.vms[node.name];
     if (!vm) throw new Error(`TalosCluster: no VM given for node ${node.name}`);
+    // Marked here as well, so they stay secret whatever the engine reports for nested fields.
+    const machineSecrets = pulumi.secret(secrets.machineSecrets);
     const machineConfig = talos.machine.getConfigurationOutput(
       machineConfigArgs(args.spec, node, machineSecrets, args.installerImage),
       { parent: this },
     );
-    return new talos.machine.ConfigurationApply(
+    const apply = new talos.machine.ConfigurationApply(
       `${name}-apply-${node.name}`,
       applyArgs(node, this.clientConfiguration, machineConfig.machineConfiguration),
       {
@@ -173,6 +174,14 @@ export class TalosCluster extends pulumi.ComponentResource {
         aliases: legacy(talos.machine.ConfigurationApply.__pulumiType, `apply-${node.name}`),
       },
     );
+    // Deleted before the apply and the VM (it depends on them): the node leaves gracefully. A new
+    // VM means a new node: the old one leaves first. A destroy of the whole cluster skips it.
+    new TalosMember(
+      `${name}-member-${node.name}`,
+      { vm, spec: args.spec, node, clientConfiguration: this.clientConfiguration },
+      { parent: this, dependsOn: [apply], deletedWith: secrets },
+    );
+    return apply;
   }
 
   /** The Stash whose create and update wait for the cluster to be healthy (see healthGate.ts). */

@@ -1,8 +1,7 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type * as talos from "../sdk/talos";
 import { ClusterSpec, controlPlanes } from "./domain";
+import { requireBuiltTasks, taskModulePath } from "./taskModule";
 
 /**
  * The rolling Talos upgrade as a resource: when the installer image or the Talos version changes,
@@ -12,16 +11,10 @@ import { ClusterSpec, controlPlanes } from "./domain";
  * next `pulumi up` tries again and skips the nodes already on the target version.
  *
  * A dynamic provider is serialized into the state with everything it captures (pulumi/pulumi#13960):
- * this one captures only the path of the compiled task module, which it loads when it runs.
+ * this one captures only the path of the compiled task module (taskModule.ts), which it loads when it runs.
  */
 
-/** The compiled `talosapi/upgradeTask.js`: next to this module in the package, or in `dist/` of a clone. */
-export function upgradeTaskModule(here = __dirname): string {
-  const packaged = path.join(here, "..", "talosapi", "upgradeTask.js");
-  return fs.existsSync(packaged) ? packaged : path.join(here, "..", "dist", "talosapi", "upgradeTask.js");
-}
-
-const TASK_MODULE = upgradeTaskModule();
+const TASK_MODULE = taskModulePath();
 
 /** The resource's inputs, as its provider receives them (secrets decrypted). */
 export interface UpgradeState {
@@ -50,7 +43,25 @@ export function upgradePlan(spec: ClusterSpec, workerBatchSize: number, image: s
   return steps.map((names, i) => `${i + 1}. ${names.join(", ")} → ${spec.talosVersion} (${image})`);
 }
 
+/**
+ * Control planes removed by one update: more than one is refused (each leaves etcd in turn, and a
+ * second departure before the first settled can cost quorum). Pure; `olds` is empty on create.
+ */
+export function controlPlaneRemovalProblem(olds: Partial<Pick<UpgradeState, "nodes">>, news: Pick<UpgradeState, "nodes">): string | undefined {
+  const removed = (olds.nodes ?? []).filter((o) => o.role === "controlplane" && !news.nodes.some((n) => n.name === o.name && n.role === "controlplane"));
+  if (removed.length <= 1) return undefined;
+  return (
+    `removing ${removed.length} control planes (${removed.map((n) => n.name).join(", ")}) in one update is refused: ` +
+    `each must leave etcd before the next goes. Remove one control plane per pulumi up`
+  );
+}
+
 const PROVIDER: pulumi.dynamic.ResourceProvider = {
+  // Runs on preview as well: the refusal shows before anything changes.
+  async check(olds: Partial<UpgradeState>, news: UpgradeState) {
+    const problem = controlPlaneRemovalProblem(olds, news);
+    return { inputs: news, failures: problem ? [{ property: "nodes", reason: problem }] : [] };
+  },
   // Day one installs every node from the target image already: nothing to roll.
   async create(inputs: UpgradeState) {
     const versions = Object.fromEntries(inputs.nodes.map((n) => [n.name, inputs.targetVersion]));
@@ -64,7 +75,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
   async update(_id: string, olds: UpgradeState, news: UpgradeState) {
     if (!needsRollout(olds, news)) return { outs: { ...news, versions: { ...olds.versions } } };
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const task = require(TASK_MODULE) as typeof import("../talosapi/upgradeTask");
+    const task = require(TASK_MODULE) as typeof import("../talosapi/tasks");
     // Nodes added in this update are installed from the new image; only the existing ones roll.
     const existing = news.nodes.filter((n) => olds.nodes.some((o) => o.name === n.name));
     const result = await task.runUpgrade({
@@ -82,7 +93,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
   // `pulumi refresh`: the version each node runs, so drift shows.
   async read(id: string, props: UpgradeState) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const task = require(TASK_MODULE) as typeof import("../talosapi/upgradeTask");
+    const task = require(TASK_MODULE) as typeof import("../talosapi/tasks");
     const versions = await task.readVersions({ clientConfiguration: props.clientConfiguration, endpoints: props.endpoints, nodes: props.nodes });
     return { id, props: { ...props, versions } };
   },
@@ -104,9 +115,7 @@ export class TalosUpgrade extends pulumi.dynamic.Resource {
   declare readonly versions: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: TalosUpgradeArgs, opts?: pulumi.CustomResourceOptions) {
-    if (!fs.existsSync(TASK_MODULE)) {
-      throw new Error(`TalosUpgrade: ${TASK_MODULE} is missing; build the package first (npm run build; npm ci runs it)`);
-    }
+    requireBuiltTasks("TalosUpgrade");
     const { spec } = args;
     super(
       PROVIDER,

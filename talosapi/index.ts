@@ -21,4 +21,4 @@ export * from "./rollout";
 export * from "./tar";
 export * from "./versions";
 export * from "./wait";
-export * from "./upgradeTask";
+export * from "./tasks";

@@ -1,4 +1,5 @@
-import { needsRollout, upgradePlan, upgradeProvider, upgradeTaskModule, type UpgradeState } from "../components/talosUpgrade";
+import { taskModulePath } from "../components/taskModule";
+import { needsRollout, upgradePlan, upgradeProvider, type UpgradeState } from "../components/talosUpgrade";
 import { validateConfig } from "../components/validate";
 import { base, node } from "./helpers/configCases";
 
@@ -28,7 +29,7 @@ const runUpgrade = jest.fn(async (input: { nodes: { name: string }[]; targetVers
   skipped: [],
 }));
 const readVersions = jest.fn(async () => ({ "talos-demo-01": "v1.13.9" }));
-jest.doMock(upgradeTaskModule(), () => ({ runUpgrade, readVersions }));
+jest.doMock(taskModulePath(), () => ({ runUpgrade, readVersions }));
 beforeEach(() => jest.clearAllMocks());
 
 describe("the rollout plan the preview shows", () => {

@@ -1,9 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { HealthGateState, healthCheckPlan } from "../components/healthGate";
+import { controlPlaneRemovalProblem, type UpgradeState } from "../components/talosUpgrade";
 import { RecordingMocks, unwrap } from "../testkit/mocks";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, toPulumiConfig } from "./helpers/program";
-import { Step, planUpdate, transition } from "./helpers/transition";
+import { Step, planDestroy, planUpdate, transition } from "./helpers/transition";
 
 /** Every change a user makes after day one, as config A then config B: what a real update does. */
 
@@ -40,7 +41,7 @@ describe("changes after day one (transitions)", () => {
   test("row 1: removing a worker from the middle deletes it and changes no other node", async () => {
     const { a, b, steps } = await transition(stack(BASE), stack({ ...BASE, nodes: NODES.filter((n) => n.name !== "worker-1") }));
     expect(steps.filter((s) => s.op === "delete").map((s) => s.name).sort()).toEqual(
-      ["cluster-apply-worker-1", "cluster-boot-worker-1", "cluster-worker-1"].sort(),
+      ["cluster-apply-worker-1", "cluster-boot-worker-1", "cluster-member-worker-1", "cluster-worker-1"].sort(),
     );
     for (const n of NODES.filter((x) => x.name !== "worker-1")) expect([n.name, touches(steps, n.name)]).toEqual([n.name, []]);
     // The health gate and the upgrade resource record the new node list (neither reaches a node for that).
@@ -62,6 +63,7 @@ describe("changes after day one (transitions)", () => {
     expect([...order].sort()).toEqual([
       "create cluster-apply-worker-3",
       "create cluster-boot-worker-3",
+      "create cluster-member-worker-3",
       "create cluster-worker-3",
       "update cluster-health",
       "update cluster-upgrade",
@@ -98,12 +100,15 @@ describe("changes after day one (transitions)", () => {
     const moved = NODES.map((n) => (n.name === "cp-2" ? { ...n, host: "pve2" } : n));
     const { steps } = await transition(stack(BASE), stack({ ...BASE, nodes: moved }));
     const cp2 = ops(touches(steps, "cp-2"));
-    // `replace` creates the successor; its old resource is deleted at the end of the update.
+    // The old node leaves first (its membership takes its input from the VM, so the engine deletes
+    // it before the VM); `replace` creates the successors; old applies go at the end of the update.
     expect(cp2).toEqual([
+      "delete cluster-member-cp-2",
       "delete cluster-cp-2",
       "create cluster-cp-2",
       "replace cluster-boot-cp-2",
       "replace cluster-apply-cp-2",
+      "create cluster-member-cp-2",
       "delete cluster-apply-cp-2",
       "delete cluster-boot-cp-2",
     ]);
@@ -260,6 +265,29 @@ describe("changes after day one (transitions)", () => {
     const customs = fixture.urns.filter((u) => !/::talos-proxmox:[a-z]+:[A-Za-z]+::/.test(u) && !u.includes("pulumi:providers:proxmoxve"));
     expect(customs.filter((u) => !adopted.has(u))).toEqual([]);
     expect(customs.length).toBeGreaterThan(12);
+  });
+
+  test("removing a worker: its membership goes first (drain, reset, Node deleted), then its config apply, then its VM", async () => {
+    const { steps } = await transition(stack(BASE), stack({ ...BASE, nodes: NODES.filter((n) => n.name !== "worker-2") }));
+    const deletes = steps.filter((s) => s.op === "delete").map((s) => s.name);
+    expect(deletes.indexOf("cluster-member-worker-2")).toBeLessThan(deletes.indexOf("cluster-apply-worker-2"));
+    expect(deletes.indexOf("cluster-apply-worker-2")).toBeLessThan(deletes.indexOf("cluster-worker-2"));
+    // The other nodes' memberships list only control planes: a worker's removal leaves them alone.
+    expect(steps.filter((s) => s.name.startsWith("cluster-member-") && s.name !== "cluster-member-worker-2")).toEqual([]);
+  });
+
+  test("removing two control planes at once is refused by the upgrade resource's check (preview shows it)", async () => {
+    const { a, b } = await transition(stack(BASE), stack({ ...BASE, nodes: NODES.filter((n) => n.name !== "cp-2" && n.name !== "cp-3") }));
+    const inputs = (run: ProgramRun) => unwrap(run.mocks.ofType(T.dynamic).find((r) => r.name === "cluster-upgrade")!.inputs) as Pick<UpgradeState, "nodes">;
+    expect(controlPlaneRemovalProblem(inputs(a), inputs(b))).toMatch(/removing 2 control planes \(cp-2, cp-3\)/);
+  });
+
+  test("pulumi destroy takes the fast path: every membership delete is skipped (deletedWith the machine secrets)", async () => {
+    const { a } = await transition(stack(BASE), stack(BASE));
+    const steps = planDestroy(a);
+    const members = steps.filter((s) => s.name.startsWith("cluster-member-"));
+    expect(members.map((s) => s.skipped)).toEqual(Array(NODES.length).fill(true));
+    expect(steps.filter((s) => s.type === T.vm).every((s) => !s.skipped)).toBe(true);
   });
 
   test("the planner itself: an unchanged pair of runs plans nothing, a removed resource is deleted", async () => {

@@ -56,6 +56,8 @@ export interface RegistrationRequest {
   replaceOnChanges: string[];
   replaceWith: string[];
   deleteBeforeReplace: boolean;
+  /** URN of the resource whose deletion makes this one's delete unnecessary ("" for none). */
+  deletedWith: string;
   aliases: AliasSpec[];
   /** Hook names by kind, e.g. `{ beforeUpdate: ["talos-health"] }`. */
   hooks: Record<string, string[]>;
@@ -97,6 +99,7 @@ function describeRequest(req: any, urn: string): RegistrationRequest {
     replaceOnChanges: req.getReplaceonchangesList(),
     replaceWith: req.getReplaceWithList(),
     deleteBeforeReplace: req.getDeletebeforereplace(),
+    deletedWith: req.getDeletedwith(),
     aliases: req.getAliasesList().map((a: any) =>
       a.hasUrn()
         ? { urn: a.getUrn() }

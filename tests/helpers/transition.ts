@@ -41,6 +41,8 @@ export const REPLACED_ON_CHANGE: Record<string, string[]> = {
     "checksumAlgorithm",
     "decompressionAlgorithm",
   ],
+  // This project's own dynamic providers: a node's membership is replaced with its VM (components/talosMember.ts diff).
+  "pulumi-nodejs:dynamic:Resource": ["vm"],
   // siderolabs/terraform-provider-talos v0.11.0: the only RequiresReplace is a talos_version
   // downgrade of talos_machine_secrets (pkg/talos/talos_machine_secrets_resource.go:525-543);
   // the schematic updates in place (talos_image_factory_schematic_resource.go:123-156).
@@ -61,6 +63,8 @@ export interface Step {
   changed?: string[];
   /** A replacement that deletes the old resource before creating the new one. */
   deleteFirst?: boolean;
+  /** A delete the engine does not send to the provider: its `deletedWith` target goes in the same operation. */
+  skipped?: boolean;
 }
 
 export interface Transition {
@@ -144,11 +148,20 @@ export function planUpdate(a: ProgramRun, b: ProgramRun): Step[] {
 
   const steps: Step[] = [];
   const ordered = [...after.entries()].sort((x, y) => x[1].order - y[1].order);
+  const deletedEarly = new Set<string>();
   for (const [urn] of ordered) {
     const decision = decisions.get(urn);
     if (!decision) continue;
-    if (decision.op === "replace" && decision.deleteFirst) {
+    if (decision.op === "replace" && decision.deleteFirst && !deletedEarly.has(urn)) {
+      // First the replaced dependents whose inputs come from it, the last registered first
+      // (pulumi/pulumi v3.208.0 step_generator.go calculateDependentReplacements).
+      for (const dependent of dependentReplacements(urn, after, decisions, ordered)) {
+        steps.push({ ...decisions.get(dependent)!, op: "delete" });
+        deletedEarly.add(dependent);
+      }
       steps.push({ ...decision, op: "delete" });
+      steps.push({ ...decision, op: "create" });
+    } else if (decision.op === "replace" && deletedEarly.has(urn)) {
       steps.push({ ...decision, op: "create" });
     } else {
       steps.push(decision);
@@ -157,13 +170,40 @@ export function planUpdate(a: ProgramRun, b: ProgramRun): Step[] {
   // Create-before-delete replacements delete their old resource at the end, as do removals.
   for (const [urn] of [...ordered].reverse()) {
     const decision = decisions.get(urn);
-    if (decision?.op === "replace" && !decision.deleteFirst) steps.push({ ...decision, op: "delete" });
+    if (decision?.op === "replace" && !decision.deleteFirst && !deletedEarly.has(urn)) steps.push({ ...decision, op: "delete" });
   }
   const kept = new Set(matched.values());
   for (const [urn, r] of [...before.entries()].sort((x, y) => y[1].order - x[1].order)) {
     if (!kept.has(urn)) steps.push({ op: "delete", type: r.request.type, name: r.request.name });
   }
   return steps;
+}
+
+/**
+ * `pulumi destroy`: every resource deleted, the last registered first; a delete whose
+ * `deletedWith` target is deleted too is not sent to its provider (pulumi/pulumi v3.208.0
+ * pkg/resource/deploy/step.go isDeletedWith over all of the operation's deletions).
+ */
+export function planDestroy(run: ProgramRun): Step[] {
+  const all = [...resources(run).values()].sort((x, y) => y.order - x.order);
+  const deleted = new Set(all.map((r) => r.request.urn));
+  return all.map((r) => ({
+    op: "delete" as const,
+    type: r.request.type,
+    name: r.request.name,
+    skipped: r.request.deletedWith !== "" && deleted.has(r.request.deletedWith),
+  }));
+}
+
+/** Resources being replaced that take an input from `root` or from another of them, the last registered first. */
+function dependentReplacements(root: string, after: Map<string, Resource>, decisions: Map<string, Step>, ordered: [string, Resource][]): string[] {
+  const set = new Set([root]);
+  for (const [urn, r] of ordered) {
+    const fromSet = Object.values(r.request.propertyDependencies).some((urns) => urns.some((u) => set.has(u)));
+    if (urn !== root && fromSet && decisions.get(urn)?.op === "replace") set.add(urn);
+  }
+  set.delete(root);
+  return [...set].sort((x, y) => after.get(y)!.order - after.get(x)!.order);
 }
 
 /** Leaf paths (`disks[0].size`) whose values differ between two input objects. */

@@ -1,8 +1,9 @@
-// The upgrade task the resource runs, end to end: real mutual-TLS client to the fake apid, the
-// kubeconfig fetched from a control plane, the drain over HTTPS against an in-memory Kubernetes.
+// The tasks the upgrade and membership resources run, end to end: real mutual-TLS client to the
+// fake apid, the kubeconfig fetched from a control plane, the drain over HTTPS against an
+// in-memory Kubernetes.
 import * as fs from "node:fs";
-import { upgradeTaskModule } from "../components/talosUpgrade";
-import { readVersions, runUpgrade, type UpgradeTaskInput } from "../talosapi/upgradeTask";
+import { taskModulePath } from "../components/taskModule";
+import { readVersions, runRemoveNode, runUpgrade, type UpgradeTaskInput } from "../talosapi/tasks";
 import { FAST_TIMEOUTS, fakeControlPlane, fakeWorker, milestones, startFakeCluster, type FakeCluster } from "./helpers/fakeCluster";
 import { serveFakeKube, type FakeKubeServer } from "./helpers/fakeKubeHttps";
 import { clientConfiguration, createTestPki, type TestPki } from "./helpers/talosPki";
@@ -45,9 +46,9 @@ const input = (c: FakeCluster, extra: Partial<UpgradeTaskInput> = {}): UpgradeTa
 });
 
 test("the compiled task module the resource loads exists and exports the same tasks", () => {
-  expect(fs.existsSync(upgradeTaskModule())).toBe(true);
+  expect(fs.existsSync(taskModulePath())).toBe(true);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  expect(Object.keys(require(upgradeTaskModule()) as object).sort()).toEqual(["connectCluster", "readVersions", "runUpgrade", "upgradeCluster"]);
+  expect(Object.keys(require(taskModulePath()) as object).sort()).toEqual(["connectCluster", "readVersions", "runRemoveNode", "runUpgrade", "upgradeCluster"]);
 });
 
 test("connects with the client configuration, fetches the kubeconfig, drains over HTTPS and upgrades in order", async () => {
@@ -82,4 +83,37 @@ test("refresh reads each node's version; a node that doesn't answer reads as unr
   const c = await start([fakeControlPlane(1), fakeWorker(1), fakeWorker(2, { version: "v1.12.11" })]);
   c.talos.node("w-1").up = false;
   expect(await readVersions({ ...input(c), timeouts: undefined })).toEqual({ "cp-1": "v1.13.9", "w-1": "unreachable", "w-2": "v1.12.11" });
+});
+
+describe("removing a node (the membership's delete)", () => {
+  const access = (c: FakeCluster) => ({ nodes: c.nodes, endpoints: [c.talos.address], clientConfiguration: clientConfiguration(pki), timeouts: FAST_TIMEOUTS });
+
+  test("a worker: drained, reset, then its Kubernetes Node deleted", async () => {
+    const c = await start([fakeControlPlane(1), fakeWorker(1), fakeWorker(2)]);
+    c.kube.addPod("w-1", "web-1");
+    const result = await runRemoveNode({ ...access(c), node: "w-1" });
+    expect(result).toMatchObject({ node: "w-1", reachable: true });
+    expect(milestones(c.timeline)).toEqual(["kube cordon w-1", "kube evict default/web-1", "MachineService/Reset w-1", "kube delete w-1"]);
+  });
+
+  test("a control plane: leaves etcd before its reset; the others stay members", async () => {
+    const c = await start([fakeControlPlane(1), fakeControlPlane(2), fakeControlPlane(3)]);
+    await runRemoveNode({ ...access(c), node: "cp-3" });
+    const steps = milestones(c.timeline);
+    expect(steps.indexOf("MachineService/EtcdLeaveCluster cp-3")).toBeLessThan(steps.indexOf("MachineService/Reset cp-3"));
+    expect(c.talos.members.map((m) => m.hostname).sort()).toEqual(["cp-1", "cp-2"]);
+  });
+
+  test("a dead control plane: its member is removed through another one, no drain or reset", async () => {
+    const c = await start([fakeControlPlane(1), fakeControlPlane(2), fakeControlPlane(3, { down: true })]);
+    const result = await runRemoveNode({ ...access(c), node: "cp-3" });
+    expect(result).toMatchObject({ reachable: false, removedMemberId: expect.any(String) });
+    expect(milestones(c.timeline).filter((s) => / cp-3$/.test(s) && !s.startsWith("kube delete"))).toEqual([]);
+  });
+
+  test("refused while etcd is not healthy: nothing is changed", async () => {
+    const c = await start([fakeControlPlane(1), fakeControlPlane(2, { etcdUnhealthy: true }), fakeControlPlane(3)]);
+    await expect(runRemoveNode({ ...access(c), node: "cp-3" })).rejects.toThrow(/remove control plane on cp-3: expected every etcd member started and healthy/);
+    expect(milestones(c.timeline)).toEqual([]);
+  });
 });

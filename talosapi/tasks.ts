@@ -9,6 +9,7 @@ import { isUnreachable } from "./errors";
 import { kubeApiFromKubeconfig } from "./kubeHttp";
 import { getKubeconfig, getVersion } from "./machine";
 import { kubeOperations, routeAvoidingNode, talosOperations, type NodeRef, type RolloutTimeouts } from "./operations";
+import { removeNode, type RemoveNodeResult } from "./removeNode";
 import { rollout, type RolloutDeps, type RolloutEvent } from "./rollout";
 
 /** How to reach the cluster: its client credentials and the control-plane endpoints. */
@@ -34,12 +35,16 @@ export interface UpgradeTaskResult {
   skipped: string[];
 }
 
-/** The real operations over the cluster: Talos through the endpoints, Kubernetes through a control plane's kubeconfig. */
-export async function connectCluster(access: ClusterAccess): Promise<{ deps: RolloutDeps; close(): void }> {
+/**
+ * The real operations over the cluster: Talos through the endpoints, Kubernetes through a control
+ * plane's kubeconfig (from one other than `avoid`, a node that may be down).
+ */
+export async function connectCluster(access: ClusterAccess, avoid?: string): Promise<{ deps: RolloutDeps; close(): void }> {
   const tls = tlsFromClientConfiguration(access.clientConfiguration);
   const clients: TalosClient[] = access.endpoints.map((endpoint) => connectTalos({ endpoint, tls }));
   try {
-    const controlPlane = access.nodes.find((n) => n.role === "controlplane");
+    const controlPlanes = access.nodes.filter((n) => n.role === "controlplane");
+    const controlPlane = controlPlanes.find((n) => n.name !== avoid) ?? controlPlanes[0];
     if (!controlPlane) throw new Error("the node list has no control plane");
     const kubeconfig = await getKubeconfig(clients[0], controlPlane.ip);
     const deps: RolloutDeps = {
@@ -90,6 +95,27 @@ export async function runUpgrade(input: UpgradeTaskInput, onEvent?: (e: RolloutE
   const cluster = await connectCluster(input);
   try {
     return await upgradeCluster(input, cluster.deps, onEvent);
+  } finally {
+    cluster.close();
+  }
+}
+
+export interface RemoveTaskInput extends ClusterAccess {
+  /** The node to remove; `nodes` lists the cluster as it was, this node included. */
+  node: string;
+}
+
+/**
+ * Takes one node out before its VM goes: drain, leave etcd (or remove a dead member through
+ * another control plane), graceful reset, delete the Kubernetes Node (talosapi/removeNode.ts).
+ * Calls go through the other control planes when there are any.
+ */
+export async function runRemoveNode(input: RemoveTaskInput, onEvent?: (e: RolloutEvent) => void): Promise<RemoveNodeResult> {
+  const departing = input.nodes.find((n) => n.name === input.node);
+  const others = input.endpoints.filter((e) => e !== departing?.ip);
+  const cluster = await connectCluster({ ...input, endpoints: others.length > 0 ? others : input.endpoints }, input.node);
+  try {
+    return await removeNode({ nodes: input.nodes, node: input.node }, { ...cluster.deps, onEvent });
   } finally {
     cluster.close();
   }
