@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { NETWORK_KEYS, NODE_KEYS, ROLE_KEYS, Settings, pciSchema, settingsSchema } from "./configSchema";
+import { CILIUM_KEYS, NETWORK_KEYS, NODE_KEYS, ROLE_KEYS, Settings, pciSchema, settingsSchema } from "./configSchema";
 import { DEFAULT_KUBERNETES_VERSIONS, DEFAULT_TALOS_VERSION, talosMinor } from "./domain";
 
 /**
@@ -42,8 +42,9 @@ const SETTINGS_DOCS: Record<Exclude<keyof Settings, "nodes">, KeyDoc> & { nodes:
   kernelArgs: { type: "list of strings", meaning: "extra kernel arguments for the schematic (`net.ifnames=0` is always included)" },
   extensions: { type: "list of strings", meaning: "official system extensions; the VM's guest agent is enabled only when the qemu-guest-agent is among them" },
   allowSchedulingOnControlPlanes: { type: "boolean", meaning: "let workloads run on control planes" },
-  cni: { type: "`flannel`, `custom`, `none`", meaning: "CNI; `custom` needs `cniUrls`; `none` needs `workloadEnabled: false`" },
+  cni: { type: "`flannel`, `cilium`, `custom`, `none`", meaning: "CNI; `cilium` installs Cilium without kube-proxy from its Helm chart; `custom` needs `cniUrls`; `none` needs `workloadEnabled: false`. Fixed once the cluster exists" },
   cniUrls: { type: "list of https URLs", meaning: "manifests for `cni: custom` (pin them to a release)" },
+  cilium: { type: "object, see below", defaultText: "`{}`", meaning: "Cilium settings for `cni: cilium` (README \"Cilium\")" },
   extraManifests: { type: "list of https URLs", meaning: "more manifests the control planes apply (`cluster.extraManifests`); pinned to a release, not a branch" },
   inlineManifests: { type: "list of `{name, contents}`", meaning: "manifests given inline (`cluster.inlineManifests`); names unique" },
   network: { type: "object, see below", defaultText: "`{}`", meaning: "DNS and NTP servers for every node" },
@@ -86,6 +87,12 @@ const NETWORK_DOCS: Record<(typeof NETWORK_KEYS)[number], KeyDoc> = {
   timeServers: { type: "list of host names or IPs", meaning: "NTP servers (a `TimeSyncConfig` document); empty keeps Talos's default" },
 };
 
+const CILIUM_DOCS: Record<(typeof CILIUM_KEYS)[number], KeyDoc> = {
+  version: { type: "`X.Y.Z`", meaning: "Cilium Helm chart version (https://helm.cilium.io/); changing it is a Helm upgrade" },
+  hubble: { type: "boolean", meaning: "Hubble with its relay and UI" },
+  values: { type: "object", meaning: "Helm values merged over the program's (objects key by key, lists replaced)" },
+};
+
 const PCI_DOCS: Record<keyof typeof pciSchema.shape, KeyDoc> = {
   id: { type: "`0000:01:00.0`", defaultText: "none", meaning: "raw host device; needs the Proxmox login root@pam with a password (Proxmox refuses raw devices to API tokens)" },
   mapping: { type: "mapping name", defaultText: "none", meaning: "a Proxmox PCI resource mapping; works with an API token that has `Mapping.Use`. Exactly one of `id` and `mapping`" },
@@ -113,13 +120,15 @@ function table(rows: [string, KeyDoc, string | undefined][]): string {
 /** The README's two configuration tables (stack keys, then `nodes` entries). */
 export function renderConfigTables(): string {
   const keys = Object.keys(settingsSchema.shape) as (keyof Settings)[];
-  const structured = ["nodes", "network", "controlPlane", "worker"];
+  const structured = ["nodes", "network", "controlPlane", "worker", "cilium"];
   const settings = table(keys.map((k) => [k, SETTINGS_DOCS[k], structured.includes(k) ? undefined : defaultOf(settingsSchema.shape[k])]));
   const nodes = table(NODE_KEYS.map((k) => [k, NODE_DOCS[k], undefined]));
   const roles = table(ROLE_KEYS.map((k) => [k, ROLE_DOCS[k], undefined]));
   const network = table(NETWORK_KEYS.map((k) => [k, NETWORK_DOCS[k], "`[]`"]));
   const pciKeys = Object.keys(pciSchema.shape) as (keyof typeof pciSchema.shape)[];
   const pci = table(pciKeys.map((k) => [k, PCI_DOCS[k], defaultOf(pciSchema.shape[k])]));
+  const ciliumShape = (settingsSchema.shape.cilium.unwrap() as z.ZodObject).shape as Record<string, z.ZodType>;
+  const cilium = table(CILIUM_KEYS.map((k) => [k, CILIUM_DOCS[k], defaultOf(ciliumShape[k])]));
   return [
     settings,
     "Each `nodes` entry:",
@@ -130,6 +139,8 @@ export function renderConfigTables(): string {
     network,
     "Each `pci` entry of a node:",
     pci,
+    "`cilium` (with `cni: cilium`):",
+    cilium,
   ].join("\n\n") + "\n";
 }
 

@@ -1,4 +1,4 @@
-import { NodeSpec, SUPPORTED_KUBERNETES_MINORS, VM_ID_MAX, VM_ID_SPAN, talosMinor } from "./domain";
+import { DEFAULT_CILIUM_VERSION, NodeSpec, SUPPORTED_KUBERNETES_MINORS, VM_ID_MAX, VM_ID_SPAN, talosMinor } from "./domain";
 import { Settings, describe } from "./configSchema";
 import { isHostIPv4, isHostName, isIpAddress, isMacAddress, isMulticastMac } from "./network";
 
@@ -232,6 +232,13 @@ export const extraManifestsPinned: Rule = ({ settings }) => ({
   ),
 });
 
+export const ciliumSettingsNeedCilium: Rule = ({ settings }) => {
+  if (!settings || settings.cni === "cilium") return {};
+  const { version, hubble, values } = settings.cilium;
+  if (version === DEFAULT_CILIUM_VERSION && !hubble && Object.keys(values).length === 0) return {};
+  return { problems: [`cilium: only used with cni: cilium (cni is ${settings.cni}); remove cilium or set cni: cilium`] };
+};
+
 /** Every rule, in the order their messages are listed. */
 export const RULES: Rule[] = [
   nodeIpIsHostAddress,
@@ -253,4 +260,5 @@ export const RULES: Rule[] = [
   timeServersAreHosts,
   inlineManifestNamesUnique,
   extraManifestsPinned,
+  ciliumSettingsNeedCilium,
 ];

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  DEFAULT_CILIUM_VERSION,
   DEFAULT_NGINX_IMAGE,
   DEFAULT_TALOS_VERSION,
   GUEST_AGENT_EXTENSION,
@@ -16,7 +17,7 @@ import {
  */
 
 export const CPU_TYPES = ["host", "x86-64-v2", "x86-64-v2-AES", "x86-64-v3", "x86-64-v4"] as const;
-export const CNI_NAMES = ["flannel", "custom", "none"] as const;
+export const CNI_NAMES = ["flannel", "cilium", "custom", "none"] as const;
 
 /** How a rejected value is shown in a message. */
 export function describe(value: unknown): string {
@@ -139,6 +140,20 @@ const networkSchema = z
 
 const httpsUrl = z.string(must("an https:// manifest URL")).regex(/^https:\/\/\S+$/, must("an https:// manifest URL"));
 
+export const CILIUM_KEYS = ["version", "hubble", "values"] as const;
+
+/** `cni: cilium`: the chart version, Hubble, and Helm values merged over the program's. */
+const ciliumSchema = z
+  .strictObject({
+    version: z
+      .string(must("a Cilium chart version such as 1.19.2"))
+      .regex(/^\d+\.\d+\.\d+$/, must("a Cilium chart version such as 1.19.2"))
+      .default(DEFAULT_CILIUM_VERSION),
+    hubble: bool("enable Hubble with its relay and UI").default(false),
+    values: z.record(z.string(), z.unknown(), must("an object of Helm values, e.g. { operator: { replicas: 1 } }")).default({}),
+  })
+  .default({ version: DEFAULT_CILIUM_VERSION, hubble: false, values: {} });
+
 const inlineManifest = z.strictObject({
   name: nonEmpty("a manifest name, unique"),
   contents: nonEmpty("the manifest YAML"),
@@ -174,6 +189,7 @@ export const settingsSchema = z.strictObject({
   allowSchedulingOnControlPlanes: bool("let workloads run on control planes").default(true),
   cni: z.enum(CNI_NAMES, must(CNI_NAMES.join(", "))).default("flannel"),
   cniUrls: z.array(httpsUrl, must("a list of https:// manifest URLs")).default([]),
+  cilium: ciliumSchema,
   extraManifests: z.array(httpsUrl, must("a list of https:// manifest URLs")).default([]),
   inlineManifests: z.array(inlineManifest, must("a list of { name, contents } manifests")).default([]),
   network: networkSchema,
@@ -203,6 +219,7 @@ export const STRUCTURED_KEYS = [
   "kernelArgs",
   "extensions",
   "cniUrls",
+  "cilium",
   "extraManifests",
   "inlineManifests",
   "network",

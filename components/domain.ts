@@ -110,7 +110,19 @@ export interface NodeSpec {
   patches: UserPatch[];
 }
 
-export type CniSpec = { name: "flannel" } | { name: "none" } | { name: "custom"; urls: string[] };
+export type CniSpec =
+  | { name: "flannel" }
+  | { name: "none" }
+  | { name: "custom"; urls: string[] }
+  | { name: "cilium"; version: string; hubble: boolean; values: Record<string, unknown> };
+
+/** Cilium's Helm chart: repository and the pinned version (`cilium.version` overrides it). */
+export const CILIUM_CHART_REPO = "https://helm.cilium.io/";
+// renovate: datasource=helm depName=cilium registryUrl=https://helm.cilium.io/
+export const DEFAULT_CILIUM_VERSION = "1.19.2";
+
+/** Whether Talos brings the pod network up itself (so nodes turn Ready without the program's help). */
+export const cniByTalos = (cni: CniSpec): boolean => cni.name === "flannel" || cni.name === "custom";
 
 /** The validated, defaulted and derived config. Nodes are sorted by name: list order means nothing. */
 export interface ClusterSpec {

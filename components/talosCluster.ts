@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as talos from "../sdk/talos";
-import { ClusterSpec, NodeSpec, controlPlanes } from "./domain";
+import { ClusterSpec, NodeSpec, cniByTalos, controlPlanes } from "./domain";
 import { HealthGateState, healthGateHook } from "./healthGate";
 import { v01ChildAliases } from "./legacy";
 import { configPatches } from "./patches";
@@ -190,7 +190,8 @@ export class TalosCluster extends pulumi.ComponentResource {
     const healthCheck = healthGateHook(`${name}-health-check`, {
       clientConfiguration: this.clientConfiguration,
       timeout: spec.talos.healthTimeout,
-      cniNone: spec.talos.cni.name === "none",
+      // Without a CNI Talos brings up (none, or Cilium installed after the gate) nodes are not Ready yet.
+      cniNone: !cniByTalos(spec.talos.cni),
     });
     return new pulumi.Stash(
       `${name}-health`,

@@ -6,6 +6,7 @@ import { v01Alias } from "./legacy";
 import { TalosCluster } from "./talosCluster";
 import { TalosImage, TalosImageArgs } from "./talosImage";
 import { TalosVm, TalosVmArgs } from "./talosVm";
+import { installCilium } from "./cilium";
 import { validateConfig } from "./validate";
 
 /** One node of the cluster. */
@@ -117,8 +118,10 @@ export interface TalosProxmoxClusterArgs {
   extensions?: string[];
   /** Let workloads run on control planes. Default: true. */
   allowSchedulingOnControlPlanes?: boolean;
-  /** `flannel`, `custom` (with `cniUrls`) or `none`. Default: `flannel`. */
+  /** `flannel`, `cilium` (Helm chart, no kube-proxy), `custom` (with `cniUrls`) or `none`. Default: `flannel`. */
   cni?: string;
+  /** With `cni: cilium`: chart `version` (default pinned), `hubble` (default false), Helm `values` merged over the program's. */
+  cilium?: { version?: string; hubble?: boolean; values?: Record<string, unknown> };
   /** Manifest URLs for `cni: custom`, https and pinned to a release. */
   cniUrls?: string[];
   /** More manifest URLs the control planes apply (`cluster.extraManifests`), https and pinned to a release. */
@@ -198,6 +201,8 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
   public readonly installerImage: pulumi.Output<string>;
   /** Nodes whose VM size or staged config waits for a reboot. */
   public readonly pendingReboots: pulumi.Output<string[]>;
+  /** The Cilium Helm release (`cni: cilium`); `provider` waits for it. */
+  public cilium?: k8s.helm.v3.Release;
 
   constructor(name: string, args: TalosProxmoxClusterArgs, opts?: TalosProxmoxClusterOptions) {
     // Validated before anything (this component included) is registered.
@@ -223,7 +228,7 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.provider = this.kubernetesProvider(name, cluster.kubeconfig, legacyName);
+    this.provider = this.kubernetesProvider(name, this.withCni(name, cluster.kubeconfig), legacyName);
     this.kubeconfig = cluster.kubeconfig;
     this.talosconfig = cluster.talosconfig;
     this.endpoint = spec.endpoint;
@@ -245,6 +250,18 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
       installerImage: this.installerImage,
       pendingReboots: this.pendingReboots,
     });
+  }
+
+  /**
+   * The kubeconfig for workloads. With `cni: cilium` it is known only once Cilium runs (installed
+   * through a provider of its own), so everything on the cluster's provider comes after it.
+   */
+  private withCni(name: string, kubeconfig: pulumi.Output<string>): pulumi.Output<string> {
+    const cni = this.spec.talos.cni;
+    if (cni.name !== "cilium") return kubeconfig;
+    const system = new k8s.Provider(`${name}-k8s-cni`, { kubeconfig, deleteUnreachable: true }, { parent: this });
+    this.cilium = installCilium(name, cni, system, this);
+    return pulumi.secret(pulumi.all([kubeconfig, this.cilium.status]).apply(([raw]) => raw));
   }
 
   /** A Kubernetes provider built from the cluster's kubeconfig only: never the ambient KUBECONFIG. */

@@ -23,6 +23,8 @@ export interface UpgradeState {
   image: string;
   targetVersion: string;
   workerBatchSize: number;
+  /** The cluster's CNI: recorded so that a switch on a running cluster is refused (see `cniSwitchProblem`). */
+  cni?: string;
   /** The rollout order with the target, one line per step: the preview shows it changing. */
   plan: string[];
   clientConfiguration: talos.ClientConfiguration;
@@ -56,11 +58,23 @@ export function controlPlaneRemovalProblem(olds: Partial<Pick<UpgradeState, "nod
   );
 }
 
+/**
+ * A CNI switch on a running cluster is refused: the old CNI's pods, routes and (for Cilium) eBPF
+ * state stay on the nodes, and pods lose their network until every node is rebuilt. Pure.
+ */
+export function cniSwitchProblem(olds: Partial<Pick<UpgradeState, "cni">>, news: Pick<UpgradeState, "cni">): string | undefined {
+  if (olds.cni === undefined || olds.cni === news.cni) return undefined;
+  return `cni: switching a running cluster from ${olds.cni} to ${news.cni} is refused; set it back, or destroy and redeploy the cluster with the new CNI`;
+}
+
 const PROVIDER: pulumi.dynamic.ResourceProvider = {
-  // Runs on preview as well: the refusal shows before anything changes.
+  // Runs on preview as well: the refusals show before anything changes.
   async check(olds: Partial<UpgradeState>, news: UpgradeState) {
-    const problem = controlPlaneRemovalProblem(olds, news);
-    return { inputs: news, failures: problem ? [{ property: "nodes", reason: problem }] : [] };
+    const failures = [
+      { property: "nodes", reason: controlPlaneRemovalProblem(olds, news) },
+      { property: "cni", reason: cniSwitchProblem(olds, news) },
+    ].filter((f): f is { property: string; reason: string } => f.reason !== undefined);
+    return { inputs: news, failures };
   },
   // Day one installs every node from the target image already: nothing to roll.
   async create(inputs: UpgradeState) {
@@ -68,7 +82,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     return { id: "talos-upgrade", outs: { ...inputs, versions } };
   },
   async diff(_id: string, olds: UpgradeState, news: UpgradeState) {
-    const keys = ["nodes", "endpoints", "image", "targetVersion", "workerBatchSize", "plan", "clientConfiguration"] as const;
+    const keys = ["nodes", "endpoints", "image", "targetVersion", "workerBatchSize", "cni", "plan", "clientConfiguration"] as const;
     const changed = keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
     return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
   },
@@ -126,6 +140,7 @@ export class TalosUpgrade extends pulumi.dynamic.Resource {
         image: args.installerImage,
         targetVersion: spec.talosVersion,
         workerBatchSize: args.workerBatchSize,
+        cni: spec.talos.cni.name,
         plan: pulumi.output(args.installerImage).apply((image) => upgradePlan(spec, args.workerBatchSize, image)),
         clientConfiguration: pulumi.secret(args.clientConfiguration),
         versions: undefined,

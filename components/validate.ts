@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   ClusterSpec,
+  CniSpec,
   DEFAULT_KUBERNETES_VERSIONS,
   GUEST_AGENT_EXTENSION,
   NodeSpec,
@@ -10,6 +11,7 @@ import {
   talosMinor,
 } from "./domain";
 import {
+  CILIUM_KEYS,
   NETWORK_KEYS,
   NODE_KEYS,
   ROLE_KEYS,
@@ -163,8 +165,12 @@ function buildNode(
 function buildSpec(settings: Settings, nodes: NodeSpec[]): ClusterSpec {
   const sorted = [...nodes].sort((a, b) => a.name.localeCompare(b.name));
   const bootstrap = sorted.find((n) => n.role === "controlplane")!;
-  const cni =
-    settings.cni === "custom" ? { name: "custom" as const, urls: settings.cniUrls } : { name: settings.cni };
+  const cni: CniSpec =
+    settings.cni === "custom"
+      ? { name: "custom", urls: settings.cniUrls }
+      : settings.cni === "cilium"
+        ? { name: "cilium", ...settings.cilium }
+        : { name: settings.cni };
   return {
     clusterName: settings.clusterName,
     talosVersion: settings.talosVersion,
@@ -239,6 +245,7 @@ const NESTED_KEYS: Record<string, readonly string[]> = {
   controlPlane: ROLE_KEYS,
   worker: ROLE_KEYS,
   network: NETWORK_KEYS,
+  cilium: CILIUM_KEYS,
   extraDisks: Object.keys(extraDiskSchema.shape),
   pci: Object.keys(pciSchema.shape),
   inlineManifests: ["name", "contents"],

@@ -65,7 +65,7 @@ export const REJECTED_CONFIGS: [string, Record<string, unknown>, RegExp][] = [
   ["CNI URL over plain http", { ...base(), cni: "custom", cniUrls: ["http://example.test/cni.yaml"] }, /^cniUrls\[0\]: must be an https:\/\/ manifest URL/],
   ["CNI URLs without cni custom", { ...base(), cniUrls: ["https://example.test/cni.yaml"] }, /^cniUrls: only used with cni: custom/],
   ["CNI URLs not a list", { ...base(), cni: "custom", cniUrls: "https://example.test/cni.yaml" }, /^cniUrls: must be a list of https:\/\/ manifest URLs/],
-  ["unknown CNI", { ...base(), cni: "calico" }, /^cni: must be flannel, custom, none, got "calico"/],
+  ["unknown CNI", { ...base(), cni: "calico" }, /^cni: must be flannel, cilium, custom, none, got "calico"/],
   ["zero NGINX replicas", { ...base(), nginxReplicas: 0 }, /^nginxReplicas: must be a whole number of replicas above 0, got number 0/],
   ["fractional cores", { ...base(), cores: 2.5 }, /^cores: must be a whole number of CPU cores above 0, got number 2\.5/],
   ["memory as words", { ...base(), memory: "lots" }, /^memory: must be memory in MiB, a whole number above 0, got "lots"/],
@@ -103,5 +103,9 @@ export const REJECTED_CONFIGS: [string, Record<string, unknown>, RegExp][] = [
     { ...base(), network: { nameservers: ["1.1.1.1"] }, patches: ["machine:\n  network:\n    nameservers: [9.9.9.9]\n"] },
     /^nodes\[0\] \(talos-demo-01\): merged config: machine\.network\.nameservers is set next to a ResolverConfig document/,
   ],
+  ["Cilium chart version not X.Y.Z", { ...base(), cni: "cilium", cilium: { version: "v1.19" } }, /^cilium\.version: must be a Cilium chart version such as 1\.19\.2, got "v1\.19"/],
+  ["Cilium values not an object", { ...base(), cni: "cilium", cilium: { values: ["ipam"] } }, /^cilium\.values: must be an object of Helm values/],
+  ["unknown Cilium key", { ...base(), cni: "cilium", cilium: { hubbleUi: true } }, /^cilium\.hubbleUi: unknown key; did you mean hubble\? Valid keys: version, hubble, values$/],
+  ["Cilium settings without cni: cilium", { ...base(), cilium: { hubble: true } }, /^cilium: only used with cni: cilium \(cni is flannel\)/],
   ["duplicate inline manifest names", { ...base(), inlineManifests: [{ name: "a", contents: "x: 1" }, { name: "a", contents: "y: 2" }] }, /^inlineManifests\[1\]\.name: a is already used by inlineManifests\[0\]/],
 ];
