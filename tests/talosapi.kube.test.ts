@@ -4,6 +4,7 @@ import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import { drainNode, kubeApiFromKubeconfig, parseKubeconfig, waitNodeReady } from "../talosapi";
 import { FakeKube } from "./helpers/fakeKube";
+import { kubeconfigFor } from "./helpers/fakeKubeHttps";
 import { createTestPki, type TestPki } from "./helpers/talosPki";
 
 const FAST = { timeoutMs: 1_000, retryDelayMs: 20, pollDelayMs: 10 };
@@ -91,19 +92,7 @@ describe("kubeApiFromKubeconfig over HTTPS", () => {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as AddressInfo).port;
-    const b64 = (s: string) => Buffer.from(s).toString("base64");
-    kubeconfig = [
-      "apiVersion: v1",
-      "kind: Config",
-      "current-context: admin@test",
-      "clusters:",
-      `  - name: test\n    cluster:\n      server: https://127.0.0.1:${port}\n      certificate-authority-data: ${b64(pki.ca.cert)}`,
-      "contexts:",
-      "  - name: admin@test\n    context:\n      cluster: test\n      user: admin@test",
-      "users:",
-      `  - name: admin@test\n    user:\n      client-certificate-data: ${b64(pki.admin.cert)}\n      client-key-data: ${b64(pki.admin.key)}`,
-      "",
-    ].join("\n");
+    kubeconfig = kubeconfigFor(port, pki, "test");
   });
 
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));

@@ -26,21 +26,25 @@ export async function serveFakeKube(kube: FakeKube, pki: TestPki): Promise<FakeK
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
+  const kubeconfig = kubeconfigFor((server.address() as AddressInfo).port, pki, "fake");
+  return { kubeconfig, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/** A kubeconfig for a local API server on `port`, as the PKI's admin (context `admin@<cluster>`). */
+export function kubeconfigFor(port: number, pki: TestPki, cluster: string): string {
   const b64 = (s: string) => Buffer.from(s).toString("base64");
-  const kubeconfig = [
+  return [
     "apiVersion: v1",
     "kind: Config",
-    "current-context: admin@fake",
+    `current-context: admin@${cluster}`,
     "clusters:",
-    `  - name: fake\n    cluster:\n      server: https://127.0.0.1:${port}\n      certificate-authority-data: ${b64(pki.ca.cert)}`,
+    `  - name: ${cluster}\n    cluster:\n      server: https://127.0.0.1:${port}\n      certificate-authority-data: ${b64(pki.ca.cert)}`,
     "contexts:",
-    "  - name: admin@fake\n    context:\n      cluster: fake\n      user: admin@fake",
+    `  - name: admin@${cluster}\n    context:\n      cluster: ${cluster}\n      user: admin@${cluster}`,
     "users:",
-    `  - name: admin@fake\n    user:\n      client-certificate-data: ${b64(pki.admin.cert)}\n      client-key-data: ${b64(pki.admin.key)}`,
+    `  - name: admin@${cluster}\n    user:\n      client-certificate-data: ${b64(pki.admin.cert)}\n      client-key-data: ${b64(pki.admin.key)}`,
     "",
   ].join("\n");
-  return { kubeconfig, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 async function route(kube: FakeKube, method: string, url: URL, body: { spec?: { unschedulable?: boolean } }): Promise<[number, unknown]> {
