@@ -28,7 +28,8 @@ import { FakeTalos, startFakeTalos } from "./helpers/fakeTalos";
 import { clientConfiguration, createTestPki, type TestPki } from "./helpers/talosPki";
 
 const IMAGE = "factory.talos.dev/installer/abc123:v1.13.10";
-const FAST_WAIT = { timeoutMs: 1_500, initialDelayMs: 10, maxDelayMs: 40, callTimeoutMs: 300 };
+// Generous per-call limits: a loaded CI machine can take a few hundred ms for a TLS handshake.
+const FAST_WAIT = { timeoutMs: 3_000, initialDelayMs: 10, maxDelayMs: 40, callTimeoutMs: 1_000 };
 
 let pki: TestPki;
 let fake: FakeTalos;
