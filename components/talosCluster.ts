@@ -5,6 +5,7 @@ import { HealthGateState, healthGateHook } from "./healthGate";
 import { v01ChildAliases } from "./legacy";
 import { configPatches } from "./patches";
 import { TalosMember } from "./talosMember";
+import { TalosReboots, nodesToReboot } from "./talosReboots";
 import { TalosUpgrade } from "./talosUpgrade";
 
 export interface TalosClusterArgs {
@@ -48,8 +49,8 @@ export function applyArgs(
     node: node.ip,
     clientConfiguration,
     machineConfigurationInput: machineConfiguration,
-    // A change that needs a reboot is staged for the next one instead of rebooting every node at
-    // once; the node is listed in `pendingReboots` (see README, "Changes after day one").
+    // A change that needs a reboot is staged instead of rebooting every node at once; the reboot
+    // resource then reboots the staged nodes one at a time (components/talosReboots.ts).
     applyMode: "staged_if_needing_reboot",
     // Destroy leaves the node as is: the VM is deleted right after, reachable or not.
     onDestroy: { reset: false },
@@ -83,10 +84,12 @@ export class TalosCluster extends pulumi.ComponentResource {
   public readonly kubeconfig: pulumi.Output<string>;
   /** Name of the node whose etcd was bootstrapped. */
   public readonly bootstrapNode: string;
-  /** Nodes whose hardware or staged config waits for a reboot. */
+  /** Nodes whose hardware or staged config still waits for a reboot (empty after a successful up). */
   public readonly pendingReboots: pulumi.Output<string[]>;
   public readonly applies: Record<string, talos.machine.ConfigurationApply>;
   public readonly bootstrap: talos.machine.Bootstrap;
+  /** Rolled reboots of nodes whose hardware or staged config waits for one. */
+  public readonly reboots: TalosReboots;
   /** Rolling upgrades to the installer image; its `versions` output shows what each node runs. */
   public readonly upgrade: TalosUpgrade;
 
@@ -112,19 +115,11 @@ export class TalosCluster extends pulumi.ComponentResource {
     );
     const bootstrapNode = spec.nodes.find((n) => n.name === spec.bootstrapNode)!;
     this.bootstrapNode = bootstrapNode.name;
-    this.bootstrap = new talos.machine.Bootstrap(
-      `${name}-bootstrap`,
-      { node: bootstrapNode.ip, clientConfiguration: this.clientConfiguration },
-      {
-        parent: this,
-        dependsOn: controlPlanes(spec).map((n) => this.applies[n.name]),
-        // Bootstrapping happens once per cluster: a later change of its target (that node removed
-        // or renamed) must never bootstrap a second etcd cluster.
-        ignoreChanges: ["node", "endpoint"],
-        aliases: legacy(talos.machine.Bootstrap.__pulumiType, "bootstrap"),
-      },
-    );
+    this.bootstrap = this.bootstrapOnce(name, spec, bootstrapNode, legacy);
 
+    // After the VM updates and config applies; the health check waits for it.
+    const rebootArgs = { spec, vms: args.vms, applies: this.applies, clientConfiguration: this.clientConfiguration };
+    this.reboots = new TalosReboots(`${name}-reboots`, rebootArgs, { parent: this });
     const healthGate = this.healthGate(name, spec);
     const kubeconfig = new talos.cluster.Kubeconfig(
       `${name}-kubeconfig`,
@@ -136,7 +131,9 @@ export class TalosCluster extends pulumi.ComponentResource {
     this.talosconfig = pulumi.secret(
       talos.client.getConfigurationOutput(talosconfigArgs(spec, this.clientConfiguration), { parent: this }).talosConfig,
     );
-    this.pendingReboots = pendingReboots(name, spec, args.vms, this.applies, this);
+    this.pendingReboots = pulumi
+      .all([this.reboots.booted, this.reboots.wanted])
+      .apply(([booted, wanted]) => nodesToReboot(booted, wanted));
 
     this.registerOutputs({
       clientConfiguration: this.clientConfiguration,
@@ -145,6 +142,22 @@ export class TalosCluster extends pulumi.ComponentResource {
       bootstrapNode: this.bootstrapNode,
       pendingReboots: this.pendingReboots,
     });
+  }
+
+  /** `talosctl bootstrap` on one control plane, after every control plane has its config. */
+  private bootstrapOnce(name: string, spec: ClusterSpec, node: NodeSpec, legacy: ReturnType<typeof v01ChildAliases>): talos.machine.Bootstrap {
+    return new talos.machine.Bootstrap(
+      `${name}-bootstrap`,
+      { node: node.ip, clientConfiguration: this.clientConfiguration },
+      {
+        parent: this,
+        dependsOn: controlPlanes(spec).map((n) => this.applies[n.name]),
+        // Bootstrapping happens once per cluster: a later change of its target (that node removed
+        // or renamed) must never bootstrap a second etcd cluster.
+        ignoreChanges: ["node", "endpoint"],
+        aliases: legacy(talos.machine.Bootstrap.__pulumiType, "bootstrap"),
+      },
+    );
   }
 
   /** One node's machine config, applied after its VM exists and again whenever the VM is replaced. */
@@ -199,6 +212,7 @@ export class TalosCluster extends pulumi.ComponentResource {
       {
         parent: this,
         replaceWith: Object.values(this.applies),
+        dependsOn: [this.reboots],
         hooks: { beforeCreate: [healthCheck], beforeUpdate: [healthCheck] },
       },
     );
@@ -216,40 +230,4 @@ export function talosconfigArgs(
     endpoints: controlPlanes(spec).map((n) => n.ip),
     nodes: spec.nodes.map((n) => n.ip),
   };
-}
-
-/**
- * What a VM's running hardware depends on: cores, memory and passthrough devices (all updated in
- * place without a reboot, so they take effect at the next one). Devices only when there are any,
- * so a stack without them keeps its recorded value. Pure.
- */
-export function bootRecord(node: NodeSpec): Record<string, unknown> {
-  return node.pci.length > 0 ? { cores: node.cores, memory: node.memory, pci: node.pci } : { cores: node.cores, memory: node.memory };
-}
-
-/**
- * Nodes waiting for a reboot: their VM's cores or memory differ from what it last booted with
- * (a `Stash` keeps its first value as `output` until replaced, and is replaced with the VM), or
- * their last config apply was staged.
- */
-function pendingReboots(
-  name: string,
-  spec: ClusterSpec,
-  vms: Record<string, pulumi.CustomResource>,
-  applies: Record<string, talos.machine.ConfigurationApply>,
-  parent: pulumi.Resource,
-): pulumi.Output<string[]> {
-  const perNode = spec.nodes.map((node) => {
-    const booted = new pulumi.Stash(
-      `${name}-boot-${node.name}`,
-      { input: bootRecord(node) },
-      { parent, replaceWith: [vms[node.name]] },
-    );
-    return pulumi
-      .all([booted.input, booted.output, applies[node.name].resolvedApplyMode])
-      .apply(([wanted, bootedWith, mode]) =>
-        JSON.stringify(wanted) !== JSON.stringify(bootedWith ?? wanted) || mode === "staged" ? [node.name] : [],
-      );
-  });
-  return pulumi.all(perNode).apply((lists) => lists.flat());
 }

@@ -199,7 +199,7 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
   public readonly schematicId: pulumi.Output<string>;
   public readonly isoUrl: pulumi.Output<string>;
   public readonly installerImage: pulumi.Output<string>;
-  /** Nodes whose VM size or staged config waits for a reboot. */
+  /** Nodes whose VM hardware or staged config still waits for a reboot (empty after a successful up). */
   public readonly pendingReboots: pulumi.Output<string[]>;
   /** The Cilium Helm release (`cni: cilium`); `provider` waits for it. */
   public cilium?: k8s.helm.v3.Release;

@@ -68,7 +68,7 @@ export function vmArgs(args: TalosVmArgs): proxmoxve.VmLegacyArgs {
     onBoot: true,
     started: true,
     // A size change must never reboot every VM at once (the provider's default is to reboot each
-    // changed VM right after its update); the node shows in `pendingReboots` instead.
+    // changed VM right after its update); the reboot resource reboots them one at a time instead.
     rebootAfterUpdate: false,
     // A hard stop on destroy: a node that ignores ACPI (or has no agent yet) can't hang teardown.
     stopOnDestroy: true,

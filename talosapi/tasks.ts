@@ -10,7 +10,7 @@ import { kubeApiFromKubeconfig } from "./kubeHttp";
 import { getKubeconfig, getVersion } from "./machine";
 import { kubeOperations, routeAvoidingNode, talosOperations, type NodeRef, type RolloutTimeouts } from "./operations";
 import { removeNode, type RemoveNodeResult } from "./removeNode";
-import { rollout, type RolloutDeps, type RolloutEvent } from "./rollout";
+import { rolledReboot, rollout, type RolloutDeps, type RolloutEvent } from "./rollout";
 
 /** How to reach the cluster: its client credentials and the control-plane endpoints. */
 export interface ClusterAccess {
@@ -116,6 +116,22 @@ export async function runRemoveNode(input: RemoveTaskInput, onEvent?: (e: Rollou
   const cluster = await connectCluster({ ...input, endpoints: others.length > 0 ? others : input.endpoints }, input.node);
   try {
     return await removeNode({ nodes: input.nodes, node: input.node }, { ...cluster.deps, onEvent });
+  } finally {
+    cluster.close();
+  }
+}
+
+export interface RebootTaskInput extends ClusterAccess {
+  /** The nodes to reboot, in rollout order (control planes one at a time, then workers in batches). */
+  only: string[];
+  workerBatchSize: number;
+}
+
+/** Reboots the given nodes one control plane at a time, then workers in batches (talosapi/rollout.ts rolledReboot). */
+export async function runRolledReboot(input: RebootTaskInput, onEvent?: (e: RolloutEvent) => void): Promise<string[]> {
+  const cluster = await connectCluster(input);
+  try {
+    return await rolledReboot({ nodes: input.nodes, only: input.only, workerBatchSize: input.workerBatchSize, timeouts: input.timeouts }, { ...cluster.deps, onEvent });
   } finally {
     cluster.close();
   }

@@ -3,7 +3,7 @@
 // in-memory Kubernetes.
 import * as fs from "node:fs";
 import { taskModulePath } from "../components/taskModule";
-import { readVersions, runRemoveNode, runUpgrade, type UpgradeTaskInput } from "../talosapi/tasks";
+import { readVersions, runRemoveNode, runRolledReboot, runUpgrade, type UpgradeTaskInput } from "../talosapi/tasks";
 import { FAST_TIMEOUTS, fakeControlPlane, fakeWorker, milestones, startFakeCluster, type FakeCluster } from "./helpers/fakeCluster";
 import { serveFakeKube, type FakeKubeServer } from "./helpers/fakeKubeHttps";
 import { clientConfiguration, createTestPki, type TestPki } from "./helpers/talosPki";
@@ -48,7 +48,7 @@ const input = (c: FakeCluster, extra: Partial<UpgradeTaskInput> = {}): UpgradeTa
 test("the compiled task module the resource loads exists and exports the same tasks", () => {
   expect(fs.existsSync(taskModulePath())).toBe(true);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  expect(Object.keys(require(taskModulePath()) as object).sort()).toEqual(["connectCluster", "readVersions", "runRemoveNode", "runUpgrade", "upgradeCluster"]);
+  expect(Object.keys(require(taskModulePath()) as object).sort()).toEqual(["connectCluster", "readVersions", "runRemoveNode", "runRolledReboot", "runUpgrade", "upgradeCluster"]);
 });
 
 test("connects with the client configuration, fetches the kubeconfig, drains over HTTPS and upgrades in order", async () => {
@@ -116,4 +116,19 @@ describe("removing a node (the membership's delete)", () => {
     await expect(runRemoveNode({ ...access(c), node: "cp-3" })).rejects.toThrow(/remove control plane on cp-3: expected every etcd member started and healthy/);
     expect(milestones(c.timeline)).toEqual([]);
   });
+});
+
+test("rolled reboots: only the nodes asked for, control planes first, each drained, back with a new boot, uncordoned", async () => {
+  const c = await start([fakeControlPlane(1), fakeControlPlane(2), fakeControlPlane(3), fakeWorker(1), fakeWorker(2)]);
+  const access = { nodes: c.nodes, endpoints: [c.talos.address], clientConfiguration: clientConfiguration(pki), timeouts: FAST_TIMEOUTS };
+  const rebooted = await runRolledReboot({ ...access, only: ["w-2", "cp-2"], workerBatchSize: 1 });
+  expect(rebooted).toEqual(["cp-2", "w-2"]);
+  expect(milestones(c.timeline)).toEqual([
+    "kube cordon cp-2",
+    "MachineService/Reboot cp-2",
+    "kube uncordon cp-2",
+    "kube cordon w-2",
+    "MachineService/Reboot w-2",
+    "kube uncordon w-2",
+  ]);
 });

@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { memberProvider } from "../components/talosMember";
+import { rebootsProvider } from "../components/talosReboots";
 import { taskModulePath } from "../components/taskModule";
 import { upgradeProvider } from "../components/talosUpgrade";
 import { ROOT } from "./helpers/program";
@@ -18,7 +19,7 @@ async function serialized(provider: pulumi.dynamic.ResourceProvider): Promise<st
 }
 
 test("they capture only small pure functions and the path of the compiled tasks, which they require at run time", async () => {
-  for (const text of [await serialized(upgradeProvider), await serialized(memberProvider)]) {
+  for (const text of [await serialized(upgradeProvider), await serialized(memberProvider), await serialized(rebootsProvider)]) {
     expect(text.length).toBeLessThan(10_000);
     expect(text.match(/require\([^)]*\)/g)?.every((r) => r === "require(TASK_MODULE)")).toBe(true);
     expect(text).toContain(`TASK_MODULE: ${JSON.stringify(taskModulePath())}`);

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { HealthGateState, healthCheckPlan } from "../components/healthGate";
 import { controlPlaneRemovalProblem, type UpgradeState } from "../components/talosUpgrade";
+import { nodesToReboot, type BootState } from "../components/talosReboots";
 import { RecordingMocks, unwrap } from "../testkit/mocks";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, toPulumiConfig } from "./helpers/program";
 import { Step, planDestroy, planUpdate, transition } from "./helpers/transition";
@@ -34,6 +35,11 @@ const T = {
 };
 const touches = (steps: Step[], node: string) => steps.filter((s) => s.name.endsWith(`-${node}`));
 const ops = (steps: Step[]) => steps.map((s) => `${s.op} ${s.name}`);
+/** What the reboot resource records as wanted per node in a run. */
+const wantedOf = (run: ProgramRun) =>
+  unwrap(run.mocks.ofType(T.dynamic).find((r) => r.name === "cluster-reboots")!.inputs.wanted) as Record<string, BootState>;
+/** The nodes the reboot resource's update reboots, going from run A's state to run B's program. */
+const rebootsBetween = (a: ProgramRun, b: ProgramRun) => nodesToReboot(wantedOf(a), wantedOf(b));
 const gateState = (run: ProgramRun) =>
   unwrap(run.mocks.ofType(T.stash).find((r) => r.name === "cluster-health")!.inputs.input) as HealthGateState;
 
@@ -41,11 +47,12 @@ describe("changes after day one (transitions)", () => {
   test("row 1: removing a worker from the middle deletes it and changes no other node", async () => {
     const { a, b, steps } = await transition(stack(BASE), stack({ ...BASE, nodes: NODES.filter((n) => n.name !== "worker-1") }));
     expect(steps.filter((s) => s.op === "delete").map((s) => s.name).sort()).toEqual(
-      ["cluster-apply-worker-1", "cluster-boot-worker-1", "cluster-member-worker-1", "cluster-worker-1"].sort(),
+      ["cluster-apply-worker-1", "cluster-member-worker-1", "cluster-worker-1"].sort(),
     );
     for (const n of NODES.filter((x) => x.name !== "worker-1")) expect([n.name, touches(steps, n.name)]).toEqual([n.name, []]);
-    // The health gate and the upgrade resource record the new node list (neither reaches a node for that).
-    expect(ops(steps).filter((s) => !s.includes("worker-1")).sort()).toEqual(["update cluster-health", "update cluster-upgrade"]);
+    // The health gate, the upgrade and the reboot resources record the new node list (none reaches a node for that).
+    expect(ops(steps).filter((s) => !s.includes("worker-1")).sort()).toEqual(["update cluster-health", "update cluster-reboots", "update cluster-upgrade"]);
+    expect(rebootsBetween(a, b)).toEqual([]);
     expect(healthCheckPlan(gateState(a), gateState(b), false).run).toBe(false);
   });
 
@@ -62,12 +69,14 @@ describe("changes after day one (transitions)", () => {
     const order = ops(steps);
     expect([...order].sort()).toEqual([
       "create cluster-apply-worker-3",
-      "create cluster-boot-worker-3",
       "create cluster-member-worker-3",
       "create cluster-worker-3",
       "update cluster-health",
+      "update cluster-reboots",
       "update cluster-upgrade",
     ]);
+    // A new VM boots with what it has: nothing to reboot.
+    expect(rebootsBetween(a, b)).toEqual([]);
     expect(order.indexOf("create cluster-worker-3")).toBeLessThan(order.indexOf("create cluster-apply-worker-3"));
     expect(order.indexOf("create cluster-apply-worker-3")).toBeLessThan(order.indexOf("update cluster-health"));
     expect(healthCheckPlan(gateState(a), gateState(b), false)).toMatchObject({ run: true, skipKubernetesChecks: false });
@@ -106,11 +115,9 @@ describe("changes after day one (transitions)", () => {
       "delete cluster-member-cp-2",
       "delete cluster-cp-2",
       "create cluster-cp-2",
-      "replace cluster-boot-cp-2",
       "replace cluster-apply-cp-2",
       "create cluster-member-cp-2",
       "delete cluster-apply-cp-2",
-      "delete cluster-boot-cp-2",
     ]);
     // The same MAC and VM ID on the new VM.
     expect(steps.find((s) => s.name === "cluster-cp-2")!.changed).toEqual(["nodeName"]);
@@ -177,12 +184,17 @@ describe("changes after day one (transitions)", () => {
     expect(healthCheckPlan(state, added, false)).toMatchObject({ run: true, skipKubernetesChecks: false });
   });
 
-  test("row 8: a size change updates VMs in place without the provider's reboot, and lists them as pending", async () => {
+  test("row 8: a size change updates VMs in place without the provider's reboot, then reboots them one by one", async () => {
     const { a, b, steps } = await transition(stack(BASE), stack({ ...BASE, memory: 16384 }));
     expect(steps.filter((s) => s.type === T.vm).map((s) => [s.op, s.changed])).toEqual(Array(5).fill(["update", ["memory.dedicated"]]));
     for (const vm of b.mocks.ofType(T.vm)) expect(unwrap(vm.inputs)).toMatchObject({ rebootAfterUpdate: false });
-    expect(a.values.pendingReboots).toEqual([]);
-    expect(b.values.pendingReboots).toEqual(NODES.map((n) => n.name));
+    // The reboot resource's update, after every VM update and config apply, reboots them in rollout order.
+    expect(steps.find((s) => s.name === "cluster-reboots")).toMatchObject({ op: "update" });
+    expect(rebootsBetween(a, b)).toEqual(NODES.map((n) => n.name));
+    const reboots = b.requests.get(`${T.dynamic}::cluster-reboots`)!;
+    for (const vm of b.mocks.ofType(T.vm)) expect(reboots.dependencies).toContain(b.requests.get(`${T.vm}::${vm.name}`)!.urn);
+    // The health check comes after the reboots.
+    expect(b.requests.get(`${T.stash}::cluster-health`)!.dependencies).toContain(reboots.urn);
   });
 
   test("row 9: configs are applied in a mode that stages a change needing a reboot, and staged nodes are listed", async () => {
@@ -193,9 +205,12 @@ describe("changes after day one (transitions)", () => {
         return result;
       }
     }
+    const { a } = await transition(stack(BASE), stack(BASE));
     const run = await runProgram(stack(BASE), { mocks: new StagingMocks() });
     for (const apply of run.mocks.ofType(T.apply)) expect(unwrap(apply.inputs)).toMatchObject({ applyMode: "staged_if_needing_reboot" });
-    expect(run.values.pendingReboots).toEqual(["worker-1"]);
+    // A staged config is rebooted into effect, once: its hash is recorded as booted.
+    expect(rebootsBetween(a, run)).toEqual(["worker-1"]);
+    expect(nodesToReboot(wantedOf(run), wantedOf(run))).toEqual([]);
   });
 
   test("row 10: without kubernetesVersion the program's pinned version is used, whatever the provider's default", async () => {
@@ -222,11 +237,10 @@ describe("changes after day one (transitions)", () => {
     expect(steps[0].changed).toEqual(["machineConfigurationInput"]);
   });
 
-  test("a role default touches only that role's nodes: worker memory updates the workers' VMs in place, pending a reboot", async () => {
-    const { b, steps } = await transition(stack(BASE), stack({ ...BASE, worker: { memory: 16384 } }));
-    // The boot records take the new size as input and keep what the VMs booted with as output.
-    expect(ops(steps).sort()).toEqual(["update cluster-boot-worker-1", "update cluster-boot-worker-2", "update cluster-worker-1", "update cluster-worker-2"]);
-    expect(b.values.pendingReboots).toEqual(["worker-1", "worker-2"]);
+  test("a role default touches only that role's nodes: worker memory updates the workers' VMs in place, then reboots them", async () => {
+    const { a, b, steps } = await transition(stack(BASE), stack({ ...BASE, worker: { memory: 16384 } }));
+    expect(ops(steps).sort()).toEqual(["update cluster-reboots", "update cluster-worker-1", "update cluster-worker-2"]);
+    expect(rebootsBetween(a, b)).toEqual(["worker-1", "worker-2"]);
   });
 
   test("a role patch touches only that role's config applies", async () => {
@@ -236,17 +250,17 @@ describe("changes after day one (transitions)", () => {
 
   test("adding an extra disk updates the VM in place (hot-plugged), never replaces it, and needs no reboot", async () => {
     const withDisk = NODES.map((n) => (n.name === "worker-2" ? { ...n, extraDisks: [{ size: 200 }] } : n));
-    const { b, steps } = await transition(stack(BASE), stack({ ...BASE, nodes: withDisk }));
+    const { a, b, steps } = await transition(stack(BASE), stack({ ...BASE, nodes: withDisk }));
     expect(steps.map((s) => [s.op, s.name, s.changed])).toEqual([["update", "cluster-worker-2", ["disks[1]"]]]);
-    expect(b.values.pendingReboots).toEqual([]);
+    expect(rebootsBetween(a, b)).toEqual([]);
   });
 
-  test("a passthrough device updates the VM in place and lists the node as waiting for a reboot", async () => {
+  test("a passthrough device updates the VM in place, then the node is rebooted into it", async () => {
     const withGpu = NODES.map((n) => (n.name === "worker-1" ? { ...n, pci: [{ mapping: "gpu" }] } : n));
-    const { b, steps } = await transition(stack(BASE), stack({ ...BASE, nodes: withGpu }));
-    expect(steps.map((s) => [s.op, s.name]).sort()).toEqual([["update", "cluster-boot-worker-1"], ["update", "cluster-worker-1"]]);
+    const { a, b, steps } = await transition(stack(BASE), stack({ ...BASE, nodes: withGpu }));
+    expect(steps.map((s) => [s.op, s.name]).sort()).toEqual([["update", "cluster-reboots"], ["update", "cluster-worker-1"]]);
     expect(steps.find((s) => s.name === "cluster-worker-1")!.changed).toEqual(["hostpcis"]);
-    expect(b.values.pendingReboots).toEqual(["worker-1"]);
+    expect(rebootsBetween(a, b)).toEqual(["worker-1"]);
   });
 
   test("DNS and NTP servers reach every node's config apply; no VM changes", async () => {
