@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as talos from "../sdk/talos";
 import { ClusterSpec, controlPlanes } from "./domain";
+import { planRollout } from "../talosapi/plan";
 import { requireBuiltTasks, taskModulePath } from "./taskModule";
 
 /**
@@ -37,12 +38,10 @@ export function needsRollout(olds: Pick<UpgradeState, "image" | "targetVersion">
   return olds.image !== news.image || olds.targetVersion !== news.targetVersion;
 }
 
-/** The rollout order of a spec: control planes one per step, then workers in batches. Pure. */
+/** The rollout order of a spec (talosapi/plan.ts): control planes one per step, then workers in batches. Pure. */
 export function upgradePlan(spec: ClusterSpec, workerBatchSize: number, image: string): string[] {
-  const steps = controlPlanes(spec).map((n) => [n.name]);
-  const workers = spec.nodes.filter((n) => n.role === "worker").map((n) => n.name);
-  for (let i = 0; i < workers.length; i += workerBatchSize) steps.push(workers.slice(i, i + workerBatchSize));
-  return steps.map((names, i) => `${i + 1}. ${names.join(", ")} → ${spec.talosVersion} (${image})`);
+  const plan = planRollout(spec.nodes, {}, spec.talosVersion, workerBatchSize);
+  return plan.steps.map((step) => `${step.index + 1}. ${step.nodes.map((n) => n.name).join(", ")} → ${spec.talosVersion} (${image})`);
 }
 
 /**
