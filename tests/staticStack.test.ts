@@ -6,6 +6,7 @@ import { PROXMOX_CONFIG, ProgramRun, runProgram, stackConfig } from "./helpers/p
 const VM = "proxmoxve:index/vmLegacy:VmLegacy";
 const ISO = "proxmoxve:download/file:File";
 const MACHINE_CONFIG = "talos:machine/getConfiguration:getConfiguration";
+const UPGRADE = "pulumi-nodejs:dynamic:Resource";
 
 const NODES: [string, string, "controlplane" | "worker"][] = [
   ["cp-1", "10.0.40.11", "controlplane"],
@@ -86,5 +87,10 @@ describe("program with Pulumi.static.yaml", () => {
   test("the config applies reach each node at its static address", () => {
     const applies = run.mocks.ofType("talos:machine/configurationApply:ConfigurationApply").map((r) => [r.name, unwrap(r.inputs.node)]);
     expect(applies.sort()).toEqual(NODES.map(([name, ip]) => [`cluster-apply-${name}`, ip]).sort());
+  });
+
+  test("the upgrade resource records the static network, so a later switch or move is refused before anything changes", () => {
+    const upgrade = run.mocks.ofType(UPGRADE).find((r) => r.name === "cluster-upgrade")!;
+    expect(unwrap(upgrade.inputs.addressing)).toEqual({ cidr: "10.0.40.0/24", gateway: "10.0.40.1" });
   });
 });
