@@ -77,7 +77,7 @@ export function addressingChangeProblem(olds: Partial<AddressingView>, news: Add
   if (mode(olds) !== mode(news)) {
     return (
       `switching network.addressing from ${mode(olds)} to ${mode(news)} on a running cluster is refused: it would reinstall ` +
-      `every node on another platform and power off every VM at once. Deploy a new cluster with the new addressing instead`
+      `every node on another platform, and the provider adds a cloud-init drive only to a stopped VM. Deploy a new cluster with the new addressing instead`
     );
   }
   if (!olds.addressing || !news.addressing) return undefined;

@@ -67,7 +67,7 @@ describe("static addressing after day one (transitions)", () => {
     expect(unwrap(apply.inputs.node)).toBe("10.0.20.32");
   });
 
-  test("switching a running DHCP cluster to static is refused: it would reinstall every node and power off every VM", async () => {
+  test("switching a running DHCP cluster to static is refused: every node reinstalled, every VM stopped for its drive", async () => {
     const { a, b, steps } = await transition(stack(DHCP), stack(STATIC));
     expect((await refusal(a, b)).map((f) => f.reason)).toEqual([expect.stringMatching(/^switching network\.addressing from dhcp to static on a running cluster is refused/)]);
     // What the refusal prevents: a rolling reinstall to the nocloud installer, and every VM
