@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CILIUM_KEYS, NETWORK_KEYS, NODE_KEYS, ROLE_KEYS, Settings, pciSchema, settingsSchema } from "./configSchema";
+import { CILIUM_KEYS, NETWORK_KEYS, NODE_KEYS, ROLE_KEYS, Settings, networkSchema, pciSchema, settingsSchema } from "./configSchema";
 import { DEFAULT_KUBERNETES_VERSIONS, DEFAULT_TALOS_VERSION, talosMinor } from "./domain";
 
 /**
@@ -47,7 +47,7 @@ const SETTINGS_DOCS: Record<Exclude<keyof Settings, "nodes">, KeyDoc> & { nodes:
   cilium: { type: "object, see below", defaultText: "`{}`", meaning: "Cilium settings for `cni: cilium` (README \"Cilium\")" },
   extraManifests: { type: "list of https URLs", meaning: "more manifests the control planes apply (`cluster.extraManifests`); pinned to a release, not a branch" },
   inlineManifests: { type: "list of `{name, contents}`", meaning: "manifests given inline (`cluster.inlineManifests`); names unique" },
-  network: { type: "object, see below", defaultText: "`{}`", meaning: "DNS and NTP servers for every node" },
+  network: { type: "object, see below", defaultText: "`{}`", meaning: "addressing (DHCP or static), DNS and NTP servers for every node" },
   controlPlane: { type: "object, see below", defaultText: "`{}`", meaning: "defaults for control-plane nodes" },
   worker: { type: "object, see below", defaultText: "`{}`", meaning: "defaults for worker nodes" },
   patches: { type: "list of patches", meaning: "your Talos patches for every node (see \"Your own Talos patches\")" },
@@ -61,7 +61,7 @@ const SETTINGS_DOCS: Record<Exclude<keyof Settings, "nodes">, KeyDoc> & { nodes:
 
 const NODE_DOCS: Record<(typeof NODE_KEYS)[number], KeyDoc> = {
   name: { type: "DNS label, unique", defaultText: "required", meaning: "VM name and Talos hostname" },
-  ip: { type: "IPv4, unique", defaultText: "required", meaning: "the address DHCP reserves for the node's MAC" },
+  ip: { type: "IPv4, unique", defaultText: "required", meaning: "the address DHCP reserves for the node's MAC; with `network.addressing: static`, the node's fixed address inside `network.cidr`" },
   role: { type: "`controlplane` or `worker`", defaultText: "required", meaning: "at least one control plane; an even count is a warning (etcd quorum)" },
   host: { type: "DNS label", defaultText: "`proxmoxNode`", meaning: "Proxmox node that runs the VM (changing it replaces the VM)" },
   vmId: { type: "100-999999999, unique", defaultText: "from `vmIdBase`", meaning: "Proxmox VM ID (changing it replaces the VM)" },
@@ -83,7 +83,13 @@ const ROLE_DOCS: Record<(typeof ROLE_KEYS)[number], KeyDoc> = {
 };
 
 const NETWORK_DOCS: Record<(typeof NETWORK_KEYS)[number], KeyDoc> = {
-  nameservers: { type: "list of IP addresses", meaning: "DNS servers (rendered as a `ResolverConfig` document); empty keeps DHCP's" },
+  addressing: {
+    type: "`dhcp` or `static`",
+    meaning: "`dhcp`: each node's `ip` is its DHCP reservation. `static`: a cloud-init drive and the Talos config fix it, nocloud image (see \"Static addresses\"); a running cluster can't switch",
+  },
+  cidr: { type: "IPv4 network", defaultText: "none", meaning: "with `static` (required): the nodes' network, e.g. `10.0.10.0/24`; every node IP and the VIP inside it. Refused with `dhcp`" },
+  gateway: { type: "IPv4", defaultText: "none", meaning: "with `static` (required): the default gateway, inside `cidr`, no node's IP nor the VIP. Refused with `dhcp`" },
+  nameservers: { type: "list of IP addresses", meaning: "DNS servers (rendered as a `ResolverConfig` document, and on the cloud-init drive with `static`); empty keeps DHCP's; required with `static`" },
   timeServers: { type: "list of host names or IPs", meaning: "NTP servers (a `TimeSyncConfig` document); empty keeps Talos's default" },
 };
 
@@ -124,7 +130,8 @@ export function renderConfigTables(): string {
   const settings = table(keys.map((k) => [k, SETTINGS_DOCS[k], structured.includes(k) ? undefined : defaultOf(settingsSchema.shape[k])]));
   const nodes = table(NODE_KEYS.map((k) => [k, NODE_DOCS[k], undefined]));
   const roles = table(ROLE_KEYS.map((k) => [k, ROLE_DOCS[k], undefined]));
-  const network = table(NETWORK_KEYS.map((k) => [k, NETWORK_DOCS[k], "`[]`"]));
+  const networkShape = networkSchema.unwrap().shape;
+  const network = table(NETWORK_KEYS.map((k) => [k, NETWORK_DOCS[k], defaultOf(networkShape[k])]));
   const pciKeys = Object.keys(pciSchema.shape) as (keyof typeof pciSchema.shape)[];
   const pci = table(pciKeys.map((k) => [k, PCI_DOCS[k], defaultOf(pciSchema.shape[k])]));
   const ciliumShape = (settingsSchema.shape.cilium.unwrap() as z.ZodObject).shape as Record<string, z.ZodType>;

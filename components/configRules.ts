@@ -1,6 +1,6 @@
 import { DEFAULT_CILIUM_VERSION, NodeSpec, SUPPORTED_KUBERNETES_MINORS, VM_ID_MAX, VM_ID_SPAN, talosMinor } from "./domain";
 import { Settings, describe } from "./configSchema";
-import { isHostIPv4, isHostName, isIpAddress, isMacAddress, isMulticastMac } from "./network";
+import { Ipv4Network, isHostIPv4, isHostName, isIpAddress, isMacAddress, isMulticastMac, parseIpv4Network, placeInNetwork } from "./network";
 
 /**
  * The cross-field rules of the config, one concern each. A rule sees the settings that passed the
@@ -239,6 +239,90 @@ export const ciliumSettingsNeedCilium: Rule = ({ settings }) => {
   return { problems: [`cilium: only used with cni: cilium (cni is ${settings.cni}); remove cilium or set cni: cilium`] };
 };
 
+const EXAMPLE_NETWORK = "an IPv4 network such as 10.0.10.0/24 (host bits zero, prefix 1-30)";
+
+/** `addressing: static` needs the network and the gateway; DNS must be given too (see staticNeedsNameservers). */
+export const staticNeedsCidrAndGateway: Rule = ({ settings }) => {
+  if (settings?.network.addressing !== "static") return {};
+  const problems: string[] = [];
+  if (settings.network.cidr === undefined) problems.push(`network.cidr: is required with addressing static: ${EXAMPLE_NETWORK}`);
+  if (settings.network.gateway === undefined) problems.push(`network.gateway: is required with addressing static: the default gateway, an address inside network.cidr such as 10.0.10.1`);
+  return { problems };
+};
+
+/**
+ * With static addresses nothing hands out DNS servers: without them Proxmox would write its own
+ * host's resolvers into the cloud-init drive (proxmox/qemu-server 9.2.6 Cloudinit.pm get_dns_conf),
+ * and the Talos config would carry none. So they are required.
+ */
+export const staticNeedsNameservers: Rule = ({ settings }) =>
+  settings?.network.addressing === "static" && settings.network.nameservers.length === 0
+    ? { problems: [`network.nameservers: is required with addressing static (no DHCP hands them out): DNS server IP addresses such as [10.0.10.1]`] }
+    : {};
+
+/** `cidr` and `gateway` mean something only with static addresses: refused with DHCP rather than silently ignored. */
+export const dhcpHasNoStaticKeys: Rule = ({ settings }) => {
+  if (settings?.network.addressing !== "dhcp") return {};
+  return {
+    problems: (["cidr", "gateway"] as const)
+      .filter((key) => settings.network[key] !== undefined)
+      .map((key) => `network.${key}: only used with network.addressing static (addressing is dhcp); remove it, or set addressing: static`),
+  };
+};
+
+/** The static network, when it is one. */
+function staticNetwork(settings: RuleInput["settings"]): Ipv4Network | undefined {
+  const cidr = settings?.network.addressing === "static" ? settings.network.cidr : undefined;
+  return cidr === undefined ? undefined : parseIpv4Network(cidr);
+}
+
+export const cidrIsNetwork: Rule = ({ settings }) => {
+  const cidr = settings?.network.cidr;
+  if (cidr === undefined || parseIpv4Network(cidr)) return {};
+  return { problems: [`network.cidr: must be ${EXAMPLE_NETWORK}, got ${describe(cidr)}`] };
+};
+
+/** Why an address can't be a host in the network, or undefined when it can. */
+function notAHost(ip: string, cidr: string, net: Ipv4Network): string | undefined {
+  const place = placeInNetwork(ip, net);
+  if (place === "outside") return `${ip} is outside network.cidr ${cidr}`;
+  if (place === "network") return `${ip} is the network address of ${cidr}`;
+  if (place === "broadcast") return `${ip} is the broadcast address of ${cidr}`;
+  return undefined;
+}
+
+/** Every node, the VIP and the gateway are usable hosts of the static network. */
+export const addressesInCidr: Rule = ({ settings, nodes }) => {
+  const net = staticNetwork(settings);
+  if (!settings || !net) return {};
+  const cidr = settings.network.cidr!;
+  const hint = `use a host address inside ${cidr}`;
+  const checked: [string, string | undefined][] = [
+    ...nodes.map((n) => [at(n, "ip"), n.spec.ip] as [string, string]),
+    ["vip", settings.vip],
+    ["network.gateway", settings.network.gateway],
+  ];
+  // Malformed addresses are reported by their own rules already.
+  return {
+    problems: checked.flatMap(([key, ip]) => {
+      const why = ip === undefined || !isHostIPv4(ip) ? undefined : notAHost(ip, cidr, net);
+      return why ? [`${key}: ${why}; ${hint}`] : [];
+    }),
+  };
+};
+
+/** The gateway is a router of its own: never a node's address or the VIP. */
+export const gatewayIsFree: Rule = ({ settings, nodes }) => {
+  const gateway = settings?.network.addressing === "static" ? settings.network.gateway : undefined;
+  if (gateway === undefined) return {};
+  const problems: string[] = [];
+  if (!isHostIPv4(gateway)) problems.push(`network.gateway: must be an IPv4 host address such as 10.0.10.1, got ${describe(gateway)}`);
+  const clash = nodes.find((n) => n.spec.ip === gateway);
+  if (clash) problems.push(`network.gateway: ${gateway} is also ${at(clash, "ip")} (${clash.spec.name}); the gateway is your router's address, not a node's`);
+  if (settings?.vip === gateway) problems.push(`network.gateway: ${gateway} is also the vip; the gateway is your router's address`);
+  return { problems };
+};
+
 /** Every rule, in the order their messages are listed. */
 export const RULES: Rule[] = [
   nodeIpIsHostAddress,
@@ -258,6 +342,12 @@ export const RULES: Rule[] = [
   pciDeviceHasOneSource,
   nameserversAreAddresses,
   timeServersAreHosts,
+  staticNeedsCidrAndGateway,
+  staticNeedsNameservers,
+  dhcpHasNoStaticKeys,
+  cidrIsNetwork,
+  addressesInCidr,
+  gatewayIsFree,
   inlineManifestNamesUnique,
   extraManifestsPinned,
   ciliumSettingsNeedCilium,

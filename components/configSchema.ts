@@ -129,14 +129,20 @@ const roleSchema = z
   })
   .default({ patches: [] });
 
-export const NETWORK_KEYS = ["nameservers", "timeServers"] as const;
+export const NETWORK_KEYS = ["addressing", "cidr", "gateway", "nameservers", "timeServers"] as const;
+export const ADDRESSING_MODES = ["dhcp", "static"] as const;
 
-const networkSchema = z
+export const networkSchema = z
   .strictObject({
+    addressing: z
+      .enum(ADDRESSING_MODES, must("dhcp (addresses from DHCP reservations) or static (fixed by the program, with cidr and gateway)"))
+      .default("dhcp"),
+    cidr: z.string(must("an IPv4 network such as 10.0.10.0/24")).optional(),
+    gateway: z.string(must("an IPv4 address such as 10.0.10.1")).optional(),
     nameservers: stringList("DNS server IP addresses such as 1.1.1.1").default([]),
     timeServers: stringList("NTP servers (host names or IP addresses) such as time.cloudflare.com").default([]),
   })
-  .default({ nameservers: [], timeServers: [] });
+  .default({ addressing: "dhcp", nameservers: [], timeServers: [] });
 
 const httpsUrl = z.string(must("an https:// manifest URL")).regex(/^https:\/\/\S+$/, must("an https:// manifest URL"));
 

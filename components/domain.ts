@@ -44,6 +44,15 @@ export const MAX_EXTRA_DISKS = 30;
 export const MAX_PCI_DEVICES = 16;
 /** Where the Talos ISO is attached; boot falls through to it while the disk is empty. */
 export const CDROM_INTERFACE = "ide2";
+/**
+ * Where the cloud-init (NoCloud) drive of a static node is attached. Not the provider's default
+ * `ide2`: that is the ISO's slot, and on create the provider puts both devices in one map keyed by
+ * interface with the cdrom written last, so the cloud-init drive would silently vanish (bpg
+ * v0.111.1 proxmoxtf/resource/vm/vm.go:3142-3145, 3276-3292). `ide0` exists on both machine types
+ * (q35 has only ide0 and ide2: bpg#420), and a `scsi` slot would collide with the extra disks
+ * (`scsi1`...). Proxmox attaches a cloud-init drive as a CD-ROM, so `/dev/sda` stays the install disk.
+ */
+export const CLOUD_INIT_INTERFACE = "ide0";
 /** The VM's one NIC as Talos names it (`net.ifnames=0`). */
 export const LINK = "eth0";
 
@@ -110,6 +119,25 @@ export interface NodeSpec {
   patches: UserPatch[];
 }
 
+/** How the nodes get their addresses: from DHCP reservations, or fixed by the program. */
+export type Addressing = "dhcp" | "static";
+
+/** The network every node's static address lies in. */
+export interface StaticAddressing {
+  /** The network, e.g. `10.0.10.0/24`. */
+  cidr: string;
+  /** Its prefix length, e.g. 24: a node's address is `<ip>/<prefixLength>`. */
+  prefixLength: number;
+  /** The default gateway, inside `cidr`. */
+  gateway: string;
+}
+
+/** The Image Factory platform: `nocloud` reads the cloud-init drive (static addresses), `metal` does not. */
+export function imagePlatform(spec: ClusterSpec): "metal" | "nocloud" {
+  return spec.network.static ? "nocloud" : "metal";
+}
+
+
 export type CniSpec =
   | { name: "flannel" }
   | { name: "none" }
@@ -159,7 +187,12 @@ export interface ClusterSpec {
     inlineManifests: { name: string; contents: string }[];
   };
   /** DNS and NTP servers for every node; empty leaves the DHCP-provided or Talos defaults. */
-  network: { nameservers: string[]; timeServers: string[] };
+  network: {
+    nameservers: string[];
+    timeServers: string[];
+    /** Set with `addressing: static`: every node's address is fixed by a cloud-init drive and its config, no DHCP. */
+    static?: StaticAddressing;
+  };
   workload: { enabled: boolean; replicas: number; image: string; nodePort?: number };
 }
 

@@ -47,3 +47,39 @@ export function isIpAddress(value: string): boolean {
 export function isHostName(value: string): boolean {
   return value.length <= 253 && /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$/.test(value);
 }
+
+/** An IPv4 address as a 32-bit number (dotted quad already checked). */
+function ipv4ToNumber(ip: string): number {
+  return ip.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
+}
+
+/** An IPv4 network such as `10.0.10.0/24`: its first and last address as numbers, and its prefix. */
+export interface Ipv4Network {
+  network: number;
+  broadcast: number;
+  prefixLength: number;
+}
+
+/**
+ * `10.0.10.0/24` to its bounds; undefined unless it is an IPv4 network with its host bits zero and
+ * a prefix from 1 to 30 (a /31 or /32 has no room for nodes, a gateway and a broadcast address).
+ */
+export function parseIpv4Network(cidr: string): Ipv4Network | undefined {
+  const match = /^([\d.]+)\/(\d{1,2})$/.exec(cidr);
+  if (!match || !IPV4.test(match[1])) return undefined;
+  const prefixLength = Number(match[2]);
+  if (prefixLength < 1 || prefixLength > 30) return undefined;
+  const size = 2 ** (32 - prefixLength);
+  const network = ipv4ToNumber(match[1]);
+  if (network % size !== 0) return undefined;
+  return { network, broadcast: network + size - 1, prefixLength };
+}
+
+/** Where an IPv4 address sits relative to a network: a usable host, its network or broadcast address, or outside. */
+export function placeInNetwork(ip: string, net: Ipv4Network): "host" | "network" | "broadcast" | "outside" {
+  if (!IPV4.test(ip)) return "outside";
+  const n = ipv4ToNumber(ip);
+  if (n < net.network || n > net.broadcast) return "outside";
+  if (n === net.network) return "network";
+  return n === net.broadcast ? "broadcast" : "host";
+}

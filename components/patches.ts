@@ -74,13 +74,32 @@ export function nodePatches(spec: ClusterSpec, node: NodeSpec, installerImage: s
     toYaml({ machine: { install: { disk: INSTALL_DISK, image: installerImage } } }),
     // `auto: off` replaces the generated `auto: stable`; the two can't be set together with a name.
     toYaml({ apiVersion: "v1alpha1", kind: "HostnameConfig", auto: "off", hostname: node.name }),
-    // The node keeps the address its DHCP reservation gives the fixed MAC.
-    toYaml({ apiVersion: "v1alpha1", kind: "DHCPv4Config", name: link }),
+    addressPatch(spec, node),
   ];
   if (node.role === "controlplane" && spec.vip !== undefined) {
     patches.push(toYaml({ apiVersion: "v1alpha1", kind: "Layer2VIPConfig", name: spec.vip, link }));
   }
   return [...patches, ...networkDocuments(spec)];
+}
+
+/**
+ * How the node's link gets its address. With DHCP, the address its reservation gives the fixed
+ * MAC. With static addresses, a `LinkConfig` with the same address and default route as the VM's
+ * cloud-init drive (Talos merges the two layers as a union, so they must never differ) and no
+ * DHCP document: any link document stops Talos's default DHCP on every link (siderolabs/talos
+ * v1.13.9 pkg/machinery/config/container/container.go RunDefaultDHCPOperators).
+ */
+export function addressPatch(spec: ClusterSpec, node: NodeSpec): string {
+  const fixed = spec.network.static;
+  if (!fixed) return toYaml({ apiVersion: "v1alpha1", kind: "DHCPv4Config", name: LINK });
+  return toYaml({
+    apiVersion: "v1alpha1",
+    kind: "LinkConfig",
+    name: LINK,
+    addresses: [{ address: `${node.ip}/${fixed.prefixLength}` }],
+    // A route with only a gateway is the default route of its family (Talos v1.13 LinkConfig reference).
+    routes: [{ gateway: fixed.gateway }],
+  });
 }
 
 /** DNS and NTP servers as the Talos 1.12+ documents (the v1alpha1 fields are deprecated). */

@@ -22,6 +22,12 @@ export interface TalosImageArgs {
    * ISO for all; unset downloads to each host's own datastore.
    */
   sharedIsoHost?: string;
+  /**
+   * Image Factory platform of the ISO and the installer. `nocloud` (static addresses) reads the
+   * VM's cloud-init drive; its installer must be the nocloud one too, or the installed node boots
+   * as `metal` and ignores the drive (siderolabs/talos#10486). Default: `metal`.
+   */
+  platform?: "metal" | "nocloud";
   /** `clusterName` as release 0.1 used it in resource names, for aliases to that layout. */
   legacyName?: string;
 }
@@ -36,14 +42,15 @@ export function renderSchematic(kernelArgs: string[], extensions: string[]): str
   });
 }
 
-/** ISO file name on Proxmox: cluster, version and schematic, so versions never collide. Pure. */
-export function isoFileName(clusterName: string, talosVersion: string, schematicId: string): string {
-  return `talos-${clusterName}-${talosVersion}-${schematicId.slice(0, 12)}-metal-amd64.iso`;
+/** ISO file name on Proxmox: cluster, version, schematic and platform, so images never collide. Pure. */
+export function isoFileName(clusterName: string, talosVersion: string, schematicId: string, platform = "metal"): string {
+  return `talos-${clusterName}-${talosVersion}-${schematicId.slice(0, 12)}-${platform}-amd64.iso`;
 }
 
 /**
  * The Talos boot image: an Image Factory schematic (kernel args, extensions), its URLs for the
- * version (metal, amd64), and the ISO downloaded onto every Proxmox host that runs a node.
+ * version and platform (metal or nocloud, amd64), and the ISO downloaded onto every Proxmox host
+ * that runs a node.
  */
 export class TalosImage extends pulumi.ComponentResource {
   public readonly schematicId: pulumi.Output<string>;
@@ -71,14 +78,18 @@ export class TalosImage extends pulumi.ComponentResource {
     );
     this.schematicId = schematic.id;
 
+    // The factory's ISO and installer for the platform: `<platform>-amd64.iso` and
+    // `factory.talos.dev/<platform>-installer/<schematic>:<version>` (terraform-provider-talos
+    // v0.11.0 talos_image_factory_urls_data_source.go; image-factory PR #210).
+    const platform = args.platform ?? "metal";
     const urls = talos.imageFactory.getUrlsOutput(
-      { schematicId: schematic.id, talosVersion: args.talosVersion, platform: "metal", architecture: "amd64" },
+      { schematicId: schematic.id, talosVersion: args.talosVersion, platform, architecture: "amd64" },
       { parent: this },
     ).urls;
     this.isoUrl = urls.iso;
     this.installerImage = urls.installer;
 
-    const fileName = schematic.id.apply((id) => isoFileName(args.clusterName, args.talosVersion, id));
+    const fileName = schematic.id.apply((id) => isoFileName(args.clusterName, args.talosVersion, id, platform));
     this.isoFileIds = {};
     const downloadHosts = args.sharedIsoHost ? [args.sharedIsoHost] : [...new Set(args.hosts)].sort();
     for (const host of downloadHosts) {

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Settings } from "./configSchema";
-import { ClusterSpec, NodeSpec } from "./domain";
+import { ClusterSpec, NodeSpec, imagePlatform } from "./domain";
 import { v01Alias } from "./legacy";
 import { TalosCluster } from "./talosCluster";
 import { TalosImage, TalosImageArgs } from "./talosImage";
@@ -13,7 +13,7 @@ import { validateConfig } from "./validate";
 export interface TalosProxmoxNodeArgs {
   /** VM name and Talos hostname, a DNS label; unique. */
   name: string;
-  /** IPv4 address the node gets (its DHCP reservation for the node's MAC); unique. */
+  /** IPv4 address the node gets (its DHCP reservation for the node's MAC, or fixed with static addressing); unique. */
   ip: string;
   /** `controlplane` or `worker`; at least one control plane, an odd number for etcd quorum. */
   role: "controlplane" | "worker";
@@ -128,8 +128,13 @@ export interface TalosProxmoxClusterArgs {
   extraManifests?: string[];
   /** Manifests given inline (`cluster.inlineManifests`); names unique. */
   inlineManifests?: { name: string; contents: string }[];
-  /** DNS servers (IP addresses) and NTP servers (host names or IPs) for every node. Default: DHCP's and Talos's. */
-  network?: { nameservers?: string[]; timeServers?: string[] };
+  /**
+   * How the nodes get their addresses, and DNS and NTP servers for every node. `addressing`:
+   * `dhcp` (default: each node's `ip` is its DHCP reservation) or `static` (a cloud-init drive and
+   * the Talos config fix each node's `ip` in `cidr` with `gateway`; needs `nameservers`; nocloud
+   * image). `nameservers`: IP addresses, default DHCP's. `timeServers`: host names or IPs, default Talos's.
+   */
+  network?: { addressing?: "dhcp" | "static"; cidr?: string; gateway?: string; nameservers?: string[]; timeServers?: string[] };
   /** Defaults for control-plane nodes. */
   controlPlane?: TalosProxmoxRoleArgs;
   /** Defaults for worker nodes. */
@@ -293,6 +298,7 @@ export function imageArgs(spec: ClusterSpec, legacyName: string | undefined): Ta
     hosts: spec.nodes.map((n) => n.host),
     isoDatastore: spec.proxmox.isoDatastore,
     sharedIsoHost: spec.proxmox.isoDatastoreShared ? spec.proxmox.defaultHost : undefined,
+    platform: imagePlatform(spec),
     legacyName,
   };
 }
@@ -308,6 +314,7 @@ export function vmArgsOf(spec: ClusterSpec, node: NodeSpec, image: TalosImage, l
     bridge: spec.proxmox.bridge,
     vlanId: spec.proxmox.vlanId,
     guestAgent: spec.image.guestAgent,
+    staticAddress: spec.network.static ? { network: spec.network.static, nameservers: spec.network.nameservers } : undefined,
     legacyName,
   };
 }

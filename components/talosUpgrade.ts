@@ -29,6 +29,8 @@ export interface UpgradeState {
   /** The rollout order with the target, one line per step: the preview shows it changing. */
   plan: string[];
   clientConfiguration: talos.ClientConfiguration;
+  /** With static addressing only (absent with DHCP): the network the nodes' addresses are fixed in. */
+  addressing?: { cidr: string; gateway: string };
   /** Talos version per node, as last upgraded to or read by `pulumi refresh`. */
   versions?: Record<string, string>;
 }
@@ -66,12 +68,49 @@ export function cniSwitchProblem(olds: Partial<Pick<UpgradeState, "cni">>, news:
   return `cni: switching a running cluster from ${olds.cni} to ${news.cni} is refused; set it back, or destroy and redeploy the cluster with the new CNI`;
 }
 
+type AddressingView = Pick<UpgradeState, "nodes" | "addressing">;
+
+/**
+ * A change of how a running cluster is addressed, refused with the reason and the way to do it
+ * (README, "Static addresses"). Pure; `olds` is empty on create, when anything goes.
+ * - dhcp ↔ static: the image and installer change platform, so every node would be reinstalled,
+ *   and adding a cloud-init drive to a running VM needs it powered off, which the provider does
+ *   for every changed VM at once or (with `rebootAfterUpdate: false`) refuses (bpg v0.111.1
+ *   vm.go:6614-6660).
+ * - a static node's new `ip`, `cidr` or `gateway`: the config apply would look for the node at an
+ *   address it does not have until its VM reboots with the new cloud-init drive, and until then
+ *   Talos holds the old address (cloud-init) and the new one (config) together, as a union.
+ */
+export function addressingChangeProblem(olds: Partial<AddressingView>, news: AddressingView): string | undefined {
+  if (olds.nodes === undefined) return undefined;
+  const mode = (view: Partial<AddressingView>) => (view.addressing ? "static" : "dhcp");
+  if (mode(olds) !== mode(news)) {
+    return (
+      `switching network.addressing from ${mode(olds)} to ${mode(news)} on a running cluster is refused: it would reinstall ` +
+      `every node on another platform, and the provider adds a cloud-init drive only to a stopped VM. Deploy a new cluster with the new addressing instead`
+    );
+  }
+  if (!olds.addressing || !news.addressing) return undefined;
+  for (const key of ["cidr", "gateway"] as const) {
+    if (olds.addressing[key] !== news.addressing[key]) {
+      return `changing network.${key} (${olds.addressing[key]} → ${news.addressing[key]}) of a running static cluster is refused: nodes would hold the old and the new network until each reboots. Deploy a new cluster instead`;
+    }
+  }
+  const moved = news.nodes.filter((n) => olds.nodes!.some((o) => o.name === n.name && o.ip !== n.ip));
+  if (moved.length === 0) return undefined;
+  return (
+    `changing the static address of ${moved.map((n) => n.name).join(", ")} in place is refused: the node would hold its old ` +
+    `and new address together. Remove the node in one pulumi up and add it back with its new ip in the next (one control plane at a time)`
+  );
+}
+
 const PROVIDER: pulumi.dynamic.ResourceProvider = {
   // Runs on preview as well: the refusals show before anything changes.
   async check(olds: Partial<UpgradeState>, news: UpgradeState) {
     const failures = [
       { property: "nodes", reason: controlPlaneRemovalProblem(olds, news) },
       { property: "cni", reason: cniSwitchProblem(olds, news) },
+      { property: "addressing", reason: addressingChangeProblem(olds, news) },
     ].filter((f): f is { property: string; reason: string } => f.reason !== undefined);
     return { inputs: news, failures };
   },
@@ -81,7 +120,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     return { id: "talos-upgrade", outs: { ...inputs, versions } };
   },
   async diff(_id: string, olds: UpgradeState, news: UpgradeState) {
-    const keys = ["nodes", "endpoints", "image", "targetVersion", "workerBatchSize", "cni", "plan", "clientConfiguration"] as const;
+    const keys = ["nodes", "endpoints", "image", "targetVersion", "workerBatchSize", "cni", "plan", "clientConfiguration", "addressing"] as const;
     const changed = keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
     return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
   },
@@ -142,6 +181,8 @@ export class TalosUpgrade extends pulumi.dynamic.Resource {
         cni: spec.talos.cni.name,
         plan: pulumi.output(args.installerImage).apply((image) => upgradePlan(spec, args.workerBatchSize, image)),
         clientConfiguration: pulumi.secret(args.clientConfiguration),
+        // Only with static addresses, so a DHCP cluster's inputs stay as they were.
+        addressing: spec.network.static ? { cidr: spec.network.static.cidr, gateway: spec.network.static.gateway } : undefined,
         versions: undefined,
       },
       // The client key stays a secret in the resource's outputs too.

@@ -1,6 +1,6 @@
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
-import { CDROM_INTERFACE, EXTRA_DISK_INTERFACE_PREFIX, INSTALL_DISK_INTERFACE, NodeSpec } from "./domain";
+import { CDROM_INTERFACE, CLOUD_INIT_INTERFACE, EXTRA_DISK_INTERFACE_PREFIX, INSTALL_DISK_INTERFACE, NodeSpec, StaticAddressing } from "./domain";
 import { v01Alias } from "./legacy";
 
 export interface TalosVmArgs {
@@ -19,6 +19,12 @@ export interface TalosVmArgs {
   vlanId?: number;
   /** Enable the QEMU guest agent: only when the image has the qemu-guest-agent extension. */
   guestAgent: boolean;
+  /**
+   * Static addressing: the VM gets a cloud-init (NoCloud) drive on `diskDatastore` with the node's
+   * address, this gateway and these DNS servers, so the node answers at its final address already
+   * in maintenance mode. Unset (DHCP): no drive.
+   */
+  staticAddress?: { network: StaticAddressing; nameservers: string[] };
   /** `clusterName` as release 0.1 used it, for an alias to that layout (VMs were named by node). */
   legacyName?: string;
 }
@@ -59,6 +65,7 @@ export function vmArgs(args: TalosVmArgs): proxmoxve.VmLegacyArgs {
     // boots from disk although the ISO stays attached.
     bootOrders: [INSTALL_DISK_INTERFACE, CDROM_INTERFACE],
     networkDevices: [{ bridge: args.bridge, model: "virtio", macAddress: node.mac, vlanId: args.vlanId }],
+    initialization: cloudInit(args),
     agent: {
       enabled: args.guestAgent,
       trim: args.guestAgent,
@@ -75,6 +82,32 @@ export function vmArgs(args: TalosVmArgs): proxmoxve.VmLegacyArgs {
     timeoutStopVm: 120,
     purgeOnDestroy: true,
     deleteUnreferencedDisksOnDestroy: true,
+  };
+}
+
+/**
+ * The cloud-init drive of a static node, or undefined with DHCP. Pure.
+ * - `ipConfigs[0]` pairs with the first (only) NIC, matched by its MAC in the generated
+ *   network-config (bpg v0.111.1 proxmox/nodes/vms/custom_cloud_init.go; Talos nocloud matches by MAC).
+ * - `dns.servers` always set: without them Proxmox writes its own host's resolvers into the drive
+ *   (proxmox/qemu-server 9.2.6 src/PVE/QemuServer/Cloudinit.pm get_dns_conf).
+ * - `datastoreId`: the disk datastore, which accepts VM images: Proxmox allocates the drive there
+ *   as a VM volume (Cloudinit.pm commit_cloudinit_disk, vdisk_alloc).
+ * - `type` left unset: Proxmox writes NoCloud unless the `ostype` is Windows (Cloudinit.pm
+ *   get_cloudinit_format; ours is l26), and `type` is ForceNew
+ *   (bpg vm.go:1026-1032), so setting it would turn adding the drive to an existing VM into a
+ *   replacement; unset, that is an in-place update (and refused by the program, see README).
+ * - No user data: Proxmox's generated user-data starts with `#cloud-config`, which Talos treats as
+ *   "no config" and waits in maintenance mode for the config to be applied (Talos v1.13.9 nocloud.go).
+ */
+export function cloudInit(args: TalosVmArgs): proxmoxve.types.input.VmLegacyInitialization | undefined {
+  const fixed = args.staticAddress;
+  if (!fixed) return undefined;
+  return {
+    datastoreId: args.diskDatastore,
+    interface: CLOUD_INIT_INTERFACE,
+    ipConfigs: [{ ipv4: { address: `${args.node.ip}/${fixed.network.prefixLength}`, gateway: fixed.network.gateway } }],
+    dns: { servers: fixed.nameservers },
   };
 }
 

@@ -25,7 +25,7 @@ import {
   settingsSchema,
 } from "./configSchema";
 import { configPatches } from "./patches";
-import { INSTALLER_PLACEHOLDER } from "./plan";
+import { installerPlaceholder } from "./plan";
 import { ReadFile, checkMergedConfig, readProjectFile, resolvePatches } from "./userPatches";
 import { CheckedNode, RULES } from "./configRules";
 import { deriveMac, vmIdOffset } from "./network";
@@ -109,7 +109,7 @@ export function validateConfig(raw: Record<string, unknown>, options: ValidateOp
   if (problems.length > 0 || !settings) throw new ConfigError(problems, options.what);
   const spec = buildSpec(settings, nodes.map((n) => n.spec));
   // The installer image stands in by name: its schematic ID comes from the Image Factory later.
-  const installer = `${INSTALLER_PLACEHOLDER}:${spec.talosVersion}`;
+  const installer = installerPlaceholder(spec);
   const merged = nodes.flatMap((n) => checkMergedConfig(`nodes[${n.index}] (${n.spec.name})`, configPatches(spec, n.spec, installer)));
   if (merged.length > 0) throw new ConfigError(merged, options.what);
   return { warnings, spec };
@@ -203,7 +203,7 @@ function buildSpec(settings: Settings, nodes: NodeSpec[]): ClusterSpec {
       extraManifests: settings.extraManifests,
       inlineManifests: settings.inlineManifests,
     },
-    network: { nameservers: settings.network.nameservers, timeServers: settings.network.timeServers },
+    network: networkSpec(settings.network),
     workload: {
       enabled: settings.workloadEnabled,
       replicas: settings.nginxReplicas,
@@ -211,6 +211,15 @@ function buildSpec(settings: Settings, nodes: NodeSpec[]): ClusterSpec {
       nodePort: settings.nginxNodePort,
     },
   };
+}
+
+/** DNS and NTP servers, and with `addressing: static` the network every node's address lies in. */
+function networkSpec(network: Settings["network"]): ClusterSpec["network"] {
+  const { nameservers, timeServers } = network;
+  if (network.addressing === "dhcp") return { nameservers, timeServers };
+  // The rules guarantee both for a static network; the spec is built only when they passed.
+  const cidr = network.cidr!;
+  return { nameservers, timeServers, static: { cidr, prefixLength: Number(cidr.split("/")[1]), gateway: network.gateway! } };
 }
 
 function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: string, validKeys: readonly string[]): string[] {

@@ -1,7 +1,7 @@
 /**
- * `npm run plan [stack]`: each node's name, role, host, VM ID, MAC, IP and config hash for
- * Pulumi.<stack>.yaml (default dev), with no Proxmox and no Pulumi CLI: make the DHCP
- * reservations before the first `pulumi up`.
+ * `npm run plan [stack]`: each node's name, role, host, VM ID, MAC, IP (with static addressing
+ * also its address in CIDR form and gateway) and config hash for Pulumi.<stack>.yaml (default
+ * dev), with no Proxmox and no Pulumi CLI: make the DHCP reservations before the first `pulumi up`.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";

@@ -1,8 +1,10 @@
 import * as fs from "node:fs";
 import * as YAML from "yaml";
 import { validateConfig } from "../components/validate";
-import { PATCH_DIR, nodePatches, rolePatches } from "../components/patches";
-import { base, node } from "./helpers/configCases";
+import { PATCH_DIR, addressPatch, configPatches, nodePatches, rolePatches } from "../components/patches";
+import { validateTalosPatch } from "../components/talosSchema/validate";
+import { checkMergedConfig } from "../components/userPatches";
+import { STATIC, base, node } from "./helpers/configCases";
 
 const INSTALLER = "factory.talos.dev/metal-installer/abc123:v1.13.9";
 const parse = (patches: string[]) => patches.map((p) => YAML.parse(p) as Record<string, unknown>);
@@ -97,5 +99,50 @@ describe("per-node patches (Talos 1.13 documents)", () => {
       expect(machine.network).toBeUndefined();
       expect(machine.install?.extraKernelArgs).toBeUndefined();
     }
+  });
+});
+
+describe("static addressing: the node's address, route and resolvers as Talos 1.13 documents, no DHCP", () => {
+  const NOCLOUD = "factory.talos.dev/nocloud-installer/abc123:v1.13.9";
+  const spec = specOf({
+    network: { ...STATIC, nameservers: ["10.0.10.1", "1.1.1.1"] },
+    nodes: [node(1), node(2), node(3), node(4, { role: "worker" })],
+  });
+  const docsOf = (i: number) => parse(configPatches(spec, spec.nodes[i], NOCLOUD));
+
+  test("each node: a LinkConfig on eth0 with its address in the network's prefix and the default route", () => {
+    expect(spec.nodes.map((_, i) => byKind(docsOf(i), "LinkConfig"))).toEqual(
+      spec.nodes.map((n) => [
+        { apiVersion: "v1alpha1", kind: "LinkConfig", name: "eth0", addresses: [{ address: `${n.ip}/24` }], routes: [{ gateway: "10.0.10.1" }] },
+      ]),
+    );
+  });
+
+  test("no DHCP document (a link document already stops Talos's default DHCP); resolvers from network.nameservers", () => {
+    for (const i of [0, 3]) {
+      expect(byKind(docsOf(i), "DHCPv4Config")).toEqual([]);
+      expect(byKind(docsOf(i), "ResolverConfig")).toEqual([
+        { apiVersion: "v1alpha1", kind: "ResolverConfig", nameservers: [{ address: "10.0.10.1" }, { address: "1.1.1.1" }] },
+      ]);
+    }
+  });
+
+  test("the VIP still rides on eth0 of the control planes only", () => {
+    expect(byKind(docsOf(0), "Layer2VIPConfig")).toEqual([{ apiVersion: "v1alpha1", kind: "Layer2VIPConfig", name: "10.0.10.10", link: "eth0" }]);
+    expect(byKind(docsOf(3), "Layer2VIPConfig")).toEqual([]);
+  });
+
+  test("every patch passes the Talos v1.13 schema, and the merged config of each node too", () => {
+    for (const n of spec.nodes) {
+      const patches = configPatches(spec, n, NOCLOUD);
+      for (const patch of patches) expect([n.name, validateTalosPatch(patch).problems]).toEqual([n.name, []]);
+      expect(checkMergedConfig(n.name, patches)).toEqual([]);
+    }
+  });
+
+  test("a DHCP stack keeps its DHCPv4Config and has no LinkConfig", () => {
+    const dhcp = specOf();
+    expect(addressPatch(dhcp, dhcp.nodes[0])).toBe(nodePatches(dhcp, dhcp.nodes[0], INSTALLER)[2]);
+    expect(parse([addressPatch(dhcp, dhcp.nodes[0])])).toEqual([{ apiVersion: "v1alpha1", kind: "DHCPv4Config", name: "eth0" }]);
   });
 });

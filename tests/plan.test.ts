@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { formatPlan, planNodes } from "../components/plan";
 import { validateConfig } from "../components/validate";
-import { base, node } from "./helpers/configCases";
+import { STATIC, base, node } from "./helpers/configCases";
 import { ROOT } from "./helpers/program";
 
 describe("npm run plan: the nodes before anything exists", () => {
@@ -36,5 +36,35 @@ describe("npm run plan: the nodes before anything exists", () => {
       ["talos-demo-03", "controlplane", "pve", "1013"],
     ]);
     expect(formatPlan([])).toBe("name  role  host  vmId  mac  ip  config");
+  });
+});
+
+describe("npm run plan with static addressing", () => {
+  test("each node's address in CIDR form and the gateway, next to the IP", () => {
+    const { spec } = validateConfig({ ...base(), network: { ...STATIC, cidr: "10.0.10.0/26" } });
+    const rows = planNodes(spec);
+    expect(rows.map((r) => [r.name, r.address, r.gateway])).toEqual([
+      ["talos-demo-01", "10.0.10.11/26", "10.0.10.1"],
+      ["talos-demo-02", "10.0.10.12/26", "10.0.10.1"],
+      ["talos-demo-03", "10.0.10.13/26", "10.0.10.1"],
+    ]);
+    const lines = formatPlan(rows).split("\n");
+    expect(lines[0]).toMatch(/^name\s+role\s+host\s+vmId\s+mac\s+ip\s+address\s+gateway\s+config$/);
+    expect(lines[1].split(/\s+/).slice(5, 8)).toEqual(["10.0.10.11", "10.0.10.11/26", "10.0.10.1"]);
+  });
+
+  test("the config hash follows the addressing (a static node's config differs from its DHCP one)", () => {
+    const hashOf = (raw: Record<string, unknown>) => planNodes(validateConfig(raw).spec)[0].configHash;
+    expect(hashOf({ ...base(), network: STATIC })).not.toBe(hashOf(base()));
+    expect(hashOf({ ...base(), network: STATIC })).not.toBe(hashOf({ ...base(), network: { ...STATIC, gateway: "10.0.10.254" } }));
+  });
+
+  test("the script prints the static example stack's addresses", () => {
+    const out = execFileSync(process.execPath, [path.join(ROOT, "bench", "run.js"), path.join(ROOT, "scripts", "plan.ts"), "static"], {
+      encoding: "utf8",
+    });
+    const [header, ...rows] = out.trim().split("\n");
+    expect(header).toMatch(/\saddress\s+gateway\s/);
+    expect(rows.map((l) => l.split(/\s+/)[6])).toEqual(["10.0.40.11/24", "10.0.40.12/24", "10.0.40.13/24", "10.0.40.21/24", "10.0.40.22/24"]);
   });
 });

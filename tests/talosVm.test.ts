@@ -1,7 +1,7 @@
 import { vmIdOffset } from "../components/network";
 import { validateConfig } from "../components/validate";
-import { TalosVm, vmArgs } from "../components/talosVm";
-import { base, node } from "./helpers/configCases";
+import { TalosVm, cloudInit, vmArgs } from "../components/talosVm";
+import { STATIC, base, node } from "./helpers/configCases";
 import { RecordingMocks, settle, unwrap, useMocks, valueOf } from "../testkit/mocks";
 
 const spec = validateConfig({ ...base(), cores: 8, memory: 16384, diskSize: 32 }).spec;
@@ -75,5 +75,42 @@ describe("TalosVm", () => {
     expect(vms).toHaveLength(1);
     expect(unwrap(vms[0].inputs)).toMatchObject({ vmId: 1011 + vmIdOffset("talos-demo-03", 1000), name: "talos-demo-03" });
     expect(mocks.ofType("talos-proxmox:vm:TalosVm")).toHaveLength(1);
+  });
+});
+
+describe("TalosVm with static addressing: a cloud-init drive with the node's address", () => {
+  const fixed = validateConfig({ ...base(), network: STATIC }).spec;
+  const staticArgs = (i: number) => ({
+    ...argsFor(i),
+    node: fixed.nodes[i],
+    diskDatastore: "ssd",
+    staticAddress: { network: fixed.network.static!, nameservers: ["10.0.10.1", "1.1.1.1"] },
+  });
+
+  test("address in CIDR form, gateway and DNS servers on ide0 of the disk datastore", () => {
+    expect(vmArgs(staticArgs(1)).initialization).toEqual({
+      datastoreId: "ssd",
+      interface: "ide0",
+      ipConfigs: [{ ipv4: { address: "10.0.10.12/24", gateway: "10.0.10.1" } }],
+      dns: { servers: ["10.0.10.1", "1.1.1.1"] },
+    });
+    expect(cloudInit(staticArgs(1))).toEqual(vmArgs(staticArgs(1)).initialization);
+  });
+
+  test("the drive never takes the ISO's slot, the boot order or a disk's interface; its format is Proxmox's default (nocloud)", () => {
+    const args = vmArgs(staticArgs(0));
+    const init = args.initialization as { interface: string; type?: string };
+    const cdrom = args.cdrom as { interface: string };
+    const disks = args.disks as { interface: string }[];
+    expect(init.interface).not.toBe(cdrom.interface);
+    expect(args.bootOrders).not.toContain(init.interface);
+    expect(disks.map((d) => d.interface)).not.toContain(init.interface);
+    // `type` is ForceNew in the provider: left unset so adding the drive never means a new VM.
+    expect(init.type).toBeUndefined();
+  });
+
+  test("DHCP: no cloud-init drive at all", () => {
+    expect(vmArgs(argsFor(0)).initialization).toBeUndefined();
+    expect(cloudInit(argsFor(0))).toBeUndefined();
   });
 });

@@ -6,16 +6,11 @@ import { nodesToReboot, type BootState } from "../components/talosReboots";
 import { RecordingMocks, unwrap } from "../testkit/mocks";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, toPulumiConfig } from "./helpers/program";
 import { Step, planDestroy, planUpdate, transition } from "./helpers/transition";
+import { LAB_NODES } from "./helpers/configCases";
 
 /** Every change a user makes after day one, as config A then config B: what a real update does. */
 
-const NODES = [
-  { name: "cp-1", ip: "10.0.20.11", role: "controlplane" },
-  { name: "cp-2", ip: "10.0.20.12", role: "controlplane" },
-  { name: "cp-3", ip: "10.0.20.13", role: "controlplane" },
-  { name: "worker-1", ip: "10.0.20.21", role: "worker" },
-  { name: "worker-2", ip: "10.0.20.22", role: "worker" },
-];
+const NODES = LAB_NODES;
 const BASE = { clusterName: "lab", vip: "10.0.20.10", vmIdBase: 2000, nodes: NODES };
 
 function stack(values: Record<string, unknown>): Record<string, string> {

@@ -13,6 +13,18 @@ export const base = (): Record<string, unknown> => ({
   nodes: [node(1), node(2), node(3)],
 });
 
+/** The five-node lab of the transition tests: three control planes and two workers in 10.0.20.0/24. */
+export const LAB_NODES = [
+  { name: "cp-1", ip: "10.0.20.11", role: "controlplane" },
+  { name: "cp-2", ip: "10.0.20.12", role: "controlplane" },
+  { name: "cp-3", ip: "10.0.20.13", role: "controlplane" },
+  { name: "worker-1", ip: "10.0.20.21", role: "worker" },
+  { name: "worker-2", ip: "10.0.20.22", role: "worker" },
+];
+
+/** A valid static network for base()'s nodes (10.0.10.11-13, VIP 10.0.10.10). */
+export const STATIC = { addressing: "static", cidr: "10.0.10.0/24", gateway: "10.0.10.1", nameservers: ["10.0.10.1"] };
+
 /** [what, raw config, the problem it must produce (key first)]. */
 export const REJECTED_CONFIGS: [string, Record<string, unknown>, RegExp][] = [
   ["missing clusterName", { ...base(), clusterName: undefined }, /^clusterName: is required: a DNS label/],
@@ -90,7 +102,7 @@ export const REJECTED_CONFIGS: [string, Record<string, unknown>, RegExp][] = [
   ["unknown role key", { ...base(), controlPlane: { cpus: 2 } }, /^controlPlane\.cpus: unknown key\. Valid keys: cores, memory, diskSize, extraDisks, patches$/],
   ["nameserver not an address", { ...base(), network: { nameservers: ["dns.example.com"] } }, /^network\.nameservers\[0\]: must be an IP address such as 1\.1\.1\.1/],
   ["time server not a host", { ...base(), network: { timeServers: ["not a host"] } }, /^network\.timeServers\[0\]: must be a host name such as time\.cloudflare\.com or an IP address, got "not a host"/],
-  ["unknown network key", { ...base(), network: { dns: ["1.1.1.1"] } }, /^network\.dns: unknown key\. Valid keys: nameservers, timeServers$/],
+  ["unknown network key", { ...base(), network: { dns: ["1.1.1.1"] } }, /^network\.dns: unknown key\. Valid keys: addressing, cidr, gateway, nameservers, timeServers$/],
   ["extra disk without size", { ...base(), nodes: [node(1, { extraDisks: [{ datastore: "ssd" }] })] }, /^nodes\[0\]\.extraDisks\[0\]\.size: is required: disk size in GiB/],
   ["PCI device with neither id nor mapping", { ...base(), nodes: [node(1, { pci: [{ pcie: true }] })] }, /^nodes\[0\]\.pci\[0\]: give exactly one of id .* got neither/],
   ["PCI device with both id and mapping", { ...base(), nodes: [node(1, { pci: [{ id: "0000:01:00.0", mapping: "gpu" }] })] }, /^nodes\[0\]\.pci\[0\]: give exactly one of id .* got both/],
@@ -107,5 +119,22 @@ export const REJECTED_CONFIGS: [string, Record<string, unknown>, RegExp][] = [
   ["Cilium values not an object", { ...base(), cni: "cilium", cilium: { values: ["ipam"] } }, /^cilium\.values: must be an object of Helm values/],
   ["unknown Cilium key", { ...base(), cni: "cilium", cilium: { hubbleUi: true } }, /^cilium\.hubbleUi: unknown key; did you mean hubble\? Valid keys: version, hubble, values$/],
   ["Cilium settings without cni: cilium", { ...base(), cilium: { hubble: true } }, /^cilium: only used with cni: cilium \(cni is flannel\)/],
+  ["unknown addressing mode", { ...base(), network: { addressing: "manual" } }, /^network\.addressing: must be dhcp \(addresses from DHCP reservations\) or static .*got "manual"/],
+  ["static without cidr", { ...base(), network: { addressing: "static", gateway: "10.0.10.1", nameservers: ["10.0.10.1"] } }, /^network\.cidr: is required with addressing static: an IPv4 network such as 10\.0\.10\.0\/24/],
+  ["static without gateway", { ...base(), network: { ...STATIC, gateway: undefined } }, /^network\.gateway: is required with addressing static: the default gateway/],
+  ["static without nameservers", { ...base(), network: { ...STATIC, nameservers: [] } }, /^network\.nameservers: is required with addressing static/],
+  ["cidr with host bits set", { ...base(), network: { ...STATIC, cidr: "10.0.10.5/24" } }, /^network\.cidr: must be an IPv4 network such as 10\.0\.10\.0\/24 \(host bits zero, prefix 1-30\), got "10\.0\.10\.5\/24"/],
+  ["cidr without prefix", { ...base(), network: { ...STATIC, cidr: "10.0.10.0" } }, /^network\.cidr: must be an IPv4 network such as 10\.0\.10\.0\/24/],
+  ["cidr /31 (no room for hosts)", { ...base(), network: { ...STATIC, cidr: "10.0.10.10/31" } }, /^network\.cidr: must be an IPv4 network .*prefix 1-30/],
+  ["node IP outside cidr", { ...base(), nodes: [node(1), node(2, { ip: "10.0.11.12" }), node(3)], network: STATIC }, /^nodes\[1\]\.ip: 10\.0\.11\.12 is outside network\.cidr 10\.0\.10\.0\/24; use a host address inside/],
+  ["node IP is the network address", { ...base(), nodes: [node(1, { ip: "10.0.10.0" })], network: STATIC }, /^nodes\[0\]\.ip: 10\.0\.10\.0 is the network address of 10\.0\.10\.0\/24/],
+  ["node IP is the broadcast address", { ...base(), nodes: [node(1, { ip: "10.0.10.255" })], network: STATIC }, /^nodes\[0\]\.ip: 10\.0\.10\.255 is the broadcast address of 10\.0\.10\.0\/24/],
+  ["VIP outside cidr", { ...base(), vip: "10.0.20.10", network: STATIC }, /^vip: 10\.0\.20\.10 is outside network\.cidr 10\.0\.10\.0\/24/],
+  ["gateway outside cidr", { ...base(), network: { ...STATIC, gateway: "10.0.0.1" } }, /^network\.gateway: 10\.0\.0\.1 is outside network\.cidr 10\.0\.10\.0\/24/],
+  ["gateway is a node's IP", { ...base(), network: { ...STATIC, gateway: "10.0.10.12" } }, /^network\.gateway: 10\.0\.10\.12 is also nodes\[1\]\.ip \(talos-demo-02\); the gateway is your router's address/],
+  ["gateway is the VIP", { ...base(), network: { ...STATIC, gateway: "10.0.10.10" } }, /^network\.gateway: 10\.0\.10\.10 is also the vip/],
+  ["gateway not an address", { ...base(), network: { ...STATIC, gateway: "router" } }, /^network\.gateway: must be an IPv4 host address such as 10\.0\.10\.1, got "router"/],
+  ["cidr with dhcp", { ...base(), network: { cidr: "10.0.10.0/24" } }, /^network\.cidr: only used with network\.addressing static \(addressing is dhcp\); remove it, or set addressing: static/],
+  ["gateway with dhcp", { ...base(), network: { addressing: "dhcp", gateway: "10.0.10.1" } }, /^network\.gateway: only used with network\.addressing static/],
   ["duplicate inline manifest names", { ...base(), inlineManifests: [{ name: "a", contents: "x: 1" }, { name: "a", contents: "y: 2" }] }, /^inlineManifests\[1\]\.name: a is already used by inlineManifests\[0\]/],
 ];

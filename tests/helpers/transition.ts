@@ -127,7 +127,7 @@ export function planUpdate(a: ProgramRun, b: ProgramRun): Step[] {
     const ignored = r.request.ignoreChanges;
     const changed = diffPaths(before.get(oldUrn)!.inputs, r.inputs).filter((p) => !ignored.some((i) => covers(i, p)));
     const forcing = [...(REPLACED_ON_CHANGE[r.request.type] ?? []), ...r.request.replaceOnChanges];
-    if (changed.some((p) => forcing.some((f) => covers(f, p)))) {
+    if (addedLeaves(changed, before.get(oldUrn)!.inputs, r.inputs).some((p) => forcing.some((f) => covers(f, p)))) {
       decisions.set(urn, { op: "replace", ...step, changed, deleteFirst: r.request.deleteBeforeReplace });
     } else if (changed.length > 0) {
       decisions.set(urn, { op: "update", ...step, changed });
@@ -204,6 +204,31 @@ function dependentReplacements(root: string, after: Map<string, Resource>, decis
   }
   set.delete(root);
   return [...set].sort((x, y) => after.get(y)!.order - after.get(x)!.order);
+}
+
+/**
+ * The changed paths with each block that appeared whole expanded into its leaves: a block added
+ * to a resource sets every attribute in it, and one of them may force a replacement (the
+ * provider diffs `initialization.0.type` from "" to a value: Terraform SDKv2 schema.go
+ * finalizeDiff marks a ForceNew attribute RequiresNew whenever old and new differ).
+ */
+export function addedLeaves(changed: string[], before: unknown, after: unknown): string[] {
+  return changed.flatMap((path) => {
+    const value = valueAt(after, path);
+    return valueAt(before, path) === undefined && typeof value === "object" && value !== null ? leafPaths(value, path) : [path];
+  });
+}
+
+function leafPaths(value: unknown, prefix: string): string[] {
+  if (typeof value !== "object" || value === null) return [prefix];
+  return Object.entries(value).flatMap(([k, v]) => leafPaths(v, Array.isArray(value) ? `${prefix}[${k}]` : `${prefix}.${k}`));
+}
+
+/** The value at a path such as `initialization.ipConfigs[0]`. */
+function valueAt(root: unknown, path: string): unknown {
+  return path
+    .split(/\.|(?=\[)/)
+    .reduce<unknown>((v, part) => (typeof v === "object" && v !== null ? (v as Record<string, unknown>)[part.replace(/^\[(\d+)\]$/, "$1")] : undefined), root);
 }
 
 /** Leaf paths (`disks[0].size`) whose values differ between two input objects. */
