@@ -6,6 +6,7 @@ module.exports = {
   // ts-jest transpiles each file on its own (tsconfig isolatedModules); `tsc --noEmit` type-checks.
   transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
   testTimeout: 20000,
+  setupFiles: ["<rootDir>/tests/setup.ts"],
   // Both cores of the CI machine (jest defaults to cores - 1).
   maxWorkers: 2,
 };

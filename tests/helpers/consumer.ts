@@ -4,11 +4,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ROOT } from "./program";
 
-/** The files `npm pack` puts in the package (what a git, folder or registry install gets). */
+let packed: string[] | undefined;
+
+/** The files `npm pack` puts in the package (what a git, folder or registry install gets); asked once per test file. */
 export function packedFiles(): string[] {
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-  const out = execFileSync(npm, ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT, encoding: "utf8" });
-  return (JSON.parse(out) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
+  packed ??= (JSON.parse(execFileSync(npm, ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT, encoding: "utf8" })) as { files: { path: string }[] }[])[0].files.map(
+    (f) => f.path,
+  );
+  return packed;
 }
 
 /**

@@ -149,9 +149,17 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
       callback(err, resp);
     });
   acknowledgeResourceHooks();
-  const outputs = (options.program ?? main)() as Record<string, pulumi.Output<unknown>>;
-  const values: Record<string, unknown> = {};
-  for (const [key, output] of Object.entries(outputs)) values[key] = await valueOf(output);
-  await settle();
-  return { mocks, outputs, values, pulumi, logs, requests };
+  // The SDK formats a stack trace for every promise it tracks (runtime/debuggable.js), through
+  // jest's source maps: most of a run's time. The program's errors are asserted by message.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    const outputs = (options.program ?? main)() as Record<string, pulumi.Output<unknown>>;
+    const values: Record<string, unknown> = {};
+    for (const [key, output] of Object.entries(outputs)) values[key] = await valueOf(output);
+    await settle();
+    return { mocks, outputs, values, pulumi, logs, requests };
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
 }
