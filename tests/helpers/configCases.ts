@@ -108,7 +108,7 @@ export const REJECTED_CONFIGS: [string, Record<string, unknown>, RegExp][] = [
   ["PCI device with both id and mapping", { ...base(), nodes: [node(1, { pci: [{ id: "0000:01:00.0", mapping: "gpu" }] })] }, /^nodes\[0\]\.pci\[0\]: give exactly one of id .* got both/],
   ["malformed PCI id", { ...base(), nodes: [node(1, { pci: [{ id: "gpu0" }] })] }, /^nodes\[0\]\.pci\[0\]\.id: must be a host PCI device ID such as 0000:01:00\.0/],
   ["unknown PCI key", { ...base(), nodes: [node(1, { pci: [{ mapping: "gpu", primary: true }] })] }, /^nodes\[0\]\.pci\[0\]\.primary: unknown key\. Valid keys: id, mapping, pcie, rombar, xvga$/],
-  ["extra manifest from a branch", { ...base(), extraManifests: ["https://raw.githubusercontent.com/org/repo/main/deploy.yaml"] }, /^extraManifests\[0\]: .* follows a branch or "latest"; use the URL of a release tag/],
+  ["extra manifest from a branch", { ...base(), extraManifests: ["https://github.com/org/repo/raw/main/deploy.yaml"] }, /^extraManifests\[0\]: .* follows a branch or "latest"; use the URL of a release tag/],
   ["extra manifest not https", { ...base(), extraManifests: ["http://example.com/x.yaml"] }, /^extraManifests\[0\]: must be an https:\/\/ manifest URL/],
   [
     "DNS servers both as network.nameservers and in a patch",
