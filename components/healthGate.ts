@@ -27,7 +27,7 @@ export interface HealthCheckPlan {
 }
 
 /** Whether and how to check health, from the previously recorded state to the new one. Pure. */
-export function healthCheckPlan(previous: HealthGateState | undefined, next: HealthGateState, cniNone: boolean): HealthCheckPlan {
+export function healthCheckPlan(previous: HealthGateState | undefined, next: HealthGateState, cniAfterGate: boolean): HealthCheckPlan {
   const names = Object.keys(next.nodes).sort();
   const ips = (role: Role) => names.filter((n) => next.nodes[n].role === role).map((n) => next.nodes[n].ip);
   const removed = previous ? Object.keys(previous.nodes).filter((n) => !(n in next.nodes)) : [];
@@ -39,7 +39,7 @@ export function healthCheckPlan(previous: HealthGateState | undefined, next: Hea
     run: changed,
     controlPlaneNodes: ips("controlplane"),
     workerNodes: ips("worker"),
-    skipKubernetesChecks: cniNone || removed.length > 0,
+    skipKubernetesChecks: cniAfterGate || removed.length > 0,
   };
 }
 
@@ -47,8 +47,8 @@ export interface HealthGateHookArgs {
   clientConfiguration: pulumi.Output<talos.ClientConfiguration>;
   /** Go duration, e.g. `10m`. */
   timeout: string;
-  /** With CNI none nodes never turn Ready: Talos and etcd checks only. */
-  cniNone: boolean;
+  /** No CNI comes with Talos (none, or Cilium installed after the gate): nodes are not Ready yet, so Talos and etcd checks only. */
+  cniAfterGate: boolean;
 }
 
 /** The hook that waits until the cluster is healthy (`talos:cluster/getHealth`), when the plan says so. */
@@ -56,7 +56,7 @@ export function healthGateHook(name: string, args: HealthGateHookArgs, opts?: pu
   return new pulumi.ResourceHook(name, async (hook) => {
     const next = hook.newInputs?.input as HealthGateState;
     const previous = hook.oldInputs?.input as HealthGateState | undefined;
-    const plan = healthCheckPlan(previous, next, args.cniNone);
+    const plan = healthCheckPlan(previous, next, args.cniAfterGate);
     if (!plan.run) return;
     const clientConfiguration = await new Promise<talos.ClientConfiguration>((resolve) =>
       args.clientConfiguration.apply(resolve),

@@ -204,7 +204,7 @@ export class TalosCluster extends pulumi.ComponentResource {
       clientConfiguration: this.clientConfiguration,
       timeout: spec.talos.healthTimeout,
       // Without a CNI Talos brings up (none, or Cilium installed after the gate) nodes are not Ready yet.
-      cniNone: !cniByTalos(spec.talos.cni),
+      cniAfterGate: !cniByTalos(spec.talos.cni),
     });
     return new pulumi.Stash(
       `${name}-health`,

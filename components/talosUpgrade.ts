@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as talos from "../sdk/talos";
-import { ClusterSpec, controlPlanes } from "./domain";
+import { ClusterSpec } from "./domain";
 import { planRollout } from "../talosapi/plan";
 import { requireBuiltTasks, taskModulePath } from "./taskModule";
 
@@ -20,7 +20,6 @@ const TASK_MODULE = taskModulePath();
 /** The resource's inputs, as its provider receives them (secrets decrypted). */
 export interface UpgradeState {
   nodes: { name: string; ip: string; role: "controlplane" | "worker" }[];
-  endpoints: string[];
   image: string;
   targetVersion: string;
   workerBatchSize: number;
@@ -120,7 +119,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     return { id: "talos-upgrade", outs: { ...inputs, versions } };
   },
   async diff(_id: string, olds: UpgradeState, news: UpgradeState) {
-    const keys = ["nodes", "endpoints", "image", "targetVersion", "workerBatchSize", "cni", "plan", "clientConfiguration", "addressing"] as const;
+    const keys = ["nodes", "image", "targetVersion", "workerBatchSize", "cni", "plan", "clientConfiguration", "addressing"] as const;
     const changed = keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
     return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
   },
@@ -132,7 +131,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     const existing = news.nodes.filter((n) => olds.nodes.some((o) => o.name === n.name));
     const result = await task.runUpgrade({
       nodes: existing,
-      endpoints: news.endpoints.filter((e) => existing.some((n) => n.ip === e)),
+      endpoints: existing.filter((n) => n.role === "controlplane").map((n) => n.ip),
       clientConfiguration: news.clientConfiguration,
       image: news.image,
       targetVersion: news.targetVersion,
@@ -146,7 +145,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
   async read(id: string, props: UpgradeState) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const task = require(TASK_MODULE) as typeof import("../talosapi/tasks");
-    const versions = await task.readVersions({ clientConfiguration: props.clientConfiguration, endpoints: props.endpoints, nodes: props.nodes });
+    const versions = await task.readVersions({ clientConfiguration: props.clientConfiguration, endpoints: props.nodes.filter((n) => n.role === "controlplane").map((n) => n.ip), nodes: props.nodes });
     return { id, props: { ...props, versions } };
   },
   async delete() {
@@ -174,7 +173,6 @@ export class TalosUpgrade extends pulumi.dynamic.Resource {
       name,
       {
         nodes: spec.nodes.map((n) => ({ name: n.name, ip: n.ip, role: n.role })),
-        endpoints: controlPlanes(spec).map((n) => n.ip),
         image: args.installerImage,
         targetVersion: spec.talosVersion,
         workerBatchSize: args.workerBatchSize,

@@ -34,7 +34,7 @@ test("they run from their serialized text in a fresh Node process: no node is re
     const script = `
       const upgrade = require("./upgrade.js").handler();
       const member = require("./member.js").handler();
-      const base = { nodes: [{ name: "cp-1", ip: "192.0.2.1", role: "controlplane" }], endpoints: ["192.0.2.1"], image: "x/y:v1.13.9",
+      const base = { nodes: [{ name: "cp-1", ip: "192.0.2.1", role: "controlplane" }], image: "x/y:v1.13.9",
         targetVersion: "v1.13.9", workerBatchSize: 1, cni: "flannel", plan: [], clientConfiguration: { caCertificate: "", clientCertificate: "", clientKey: "" } };
       (async () => {
         const created = await upgrade.create(base);

@@ -127,7 +127,7 @@ describe("TalosCluster (3 control planes + 1 worker)", () => {
     const hook = healthGateHook("test-health", {
       clientConfiguration: cluster.clientConfiguration,
       timeout: "10m",
-      cniNone: false,
+      cniAfterGate: false,
     });
     await hook.callback({ urn: "u", id: "i", name: "demo-health", type: T.stash, newInputs: { input: unwrap(gate.inputs.input) } });
     expect(unwrap(onlyCall(T.health).inputs)).toMatchObject({

@@ -13,7 +13,6 @@ const spec = validateConfig({
 
 const state = (extra: Partial<UpgradeState> = {}): UpgradeState => ({
   nodes: spec.nodes.map((n) => ({ name: n.name, ip: n.ip, role: n.role })),
-  endpoints: ["10.0.10.11", "10.0.10.12", "10.0.10.13"],
   image: IMAGE_A,
   targetVersion: "v1.12.11",
   workerBatchSize: 1,
@@ -98,7 +97,7 @@ describe("the upgrade resource's provider", () => {
 
   test("refresh reads what each node runs", async () => {
     const read = await upgradeProvider.read!("id", state());
-    expect(readVersions).toHaveBeenCalledWith(expect.objectContaining({ endpoints: state().endpoints, nodes: state().nodes }));
+    expect(readVersions).toHaveBeenCalledWith(expect.objectContaining({ endpoints: ["10.0.10.11", "10.0.10.12", "10.0.10.13"], nodes: state().nodes }));
     expect(read.props).toMatchObject({ versions: { "talos-demo-01": "v1.13.9" } });
   });
 
