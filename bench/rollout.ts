@@ -21,6 +21,10 @@ const OP_MS = {
   uncordon: 5,
 };
 
+const unused = async (): Promise<never> => {
+  throw new Error("not part of a Talos rollout");
+};
+
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function fakeCluster(nodes: NodeRef[], from: string) {
@@ -42,12 +46,20 @@ function fakeCluster(nodes: NodeRef[], from: string) {
     etcdForfeitLeadership: async () => undefined,
     reset: async () => undefined,
     reachable: async () => true,
+    // A Talos rollout reads and writes no machine config or resource.
+    machineConfig: unused,
+    applyConfig: unused,
+    resource: unused,
+    listResources: unused,
   };
   const kube: KubeOperations = {
     drain: async () => void (await wait(OP_MS.drain)),
     uncordon: async () => void (await wait(OP_MS.uncordon)),
     waitReady: async () => void (await wait(OP_MS.waitReady)),
     deleteNode: async () => undefined,
+    waitStaticPod: unused,
+    waitKubelet: unused,
+    syncManifests: unused,
   };
   return { talos, kube };
 }

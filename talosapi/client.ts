@@ -52,9 +52,10 @@ export function endpointHost(endpoint: string): string {
   return withPort.startsWith("[") ? withPort.slice(1, withPort.indexOf("]")) : withPort.slice(0, withPort.lastIndexOf(":"));
 }
 
+/** `MachineService/Version` → `machine.MachineService`; `State/Get` → COSI's `cosi.resource.State`. */
 function split(method: string): [TalosServiceName, string] {
   const [service, name] = method.split("/");
-  return [`machine.${service}` as TalosServiceName, name];
+  return [(service === "State" ? "cosi.resource.State" : `machine.${service}`) as TalosServiceName, name];
 }
 
 function firstNodeError(messages: unknown): string | undefined {

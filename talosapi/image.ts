@@ -2,7 +2,7 @@
 import { status as GrpcStatus } from "@grpc/grpc-js";
 import type { TalosClient } from "./client";
 import { TalosApiError, grpcCode } from "./errors";
-import type { ContainerdInstance } from "./messages";
+import type { ContainerdInstance, ContainerdNamespace } from "./messages";
 import type { OpOptions } from "./machine";
 import { hasLifecycleApi } from "./versions";
 
@@ -17,16 +17,18 @@ export const UPGRADE_TIMEOUT_MS = 15 * 60_000;
 export type TalosApiGeneration = "lifecycle" | "legacy";
 
 /**
- * Pulls an image into the node's system containerd store: ImageService.Pull (1.13), falling back
- * to the deprecated MachineService.ImagePull when the node answers UNIMPLEMENTED (1.12).
+ * Pulls an image into the node's system containerd store (or, with `namespace: "NS_CRI"`, the
+ * store Kubernetes pods run from): ImageService.Pull (1.13), falling back to the deprecated
+ * MachineService.ImagePull when the node answers UNIMPLEMENTED (1.12).
  */
-export async function pullImage(client: TalosClient, node: string, image: string, options?: OpOptions): Promise<TalosApiGeneration> {
+export async function pullImage(client: TalosClient, node: string, image: string, options?: OpOptions & { namespace?: ContainerdNamespace }): Promise<TalosApiGeneration> {
   const timeoutMs = options?.timeoutMs ?? PULL_TIMEOUT_MS;
+  const namespace = options?.namespace ?? "NS_SYSTEM";
   let pulledName: string | undefined;
   try {
     await client.stream(
       "ImageService/Pull",
-      { containerd: SYSTEM_CONTAINERD, image_ref: image },
+      { containerd: { ...SYSTEM_CONTAINERD, namespace }, image_ref: image },
       (message) => {
         if (message.response === "name") pulledName = message.name;
       },
@@ -34,7 +36,7 @@ export async function pullImage(client: TalosClient, node: string, image: string
     );
   } catch (error) {
     if (grpcCode(error) !== GrpcStatus.UNIMPLEMENTED) throw error;
-    await client.unary("MachineService/ImagePull", { namespace: "NS_SYSTEM", reference: image }, { node, operation: `pull ${image} (legacy)`, timeoutMs });
+    await client.unary("MachineService/ImagePull", { namespace, reference: image }, { node, operation: `pull ${image} (legacy)`, timeoutMs });
     return "legacy";
   }
   if (pulledName === undefined) throw new TalosApiError(`pull ${image}`, node, "stream ended without the pulled image name");

@@ -11,7 +11,34 @@ export interface KubeNodeInfo {
   unschedulable: boolean;
   /** The Ready condition is True. */
   ready: boolean;
+  /** `status.nodeInfo.kubeletVersion`, e.g. `v1.36.3`. */
+  kubeletVersion?: string;
 }
+
+/** A pod as the static-pod wait needs it. */
+export interface KubePodStatus {
+  name: string;
+  /** `status.hostIP`: the node's address. */
+  hostIP: string;
+  annotations: Record<string, string>;
+  /** The PodReady condition is True. */
+  ready: boolean;
+}
+
+/** A resource type the API serves for an apiVersion (from discovery). */
+export interface KubeResourceType {
+  kind: string;
+  /** The plural used in paths, e.g. `daemonsets`. */
+  name: string;
+  namespaced: boolean;
+}
+
+/** A Kubernetes object as plain JSON. */
+export type KubeObject = Record<string, unknown> & {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; generation?: number; annotations?: Record<string, string>; resourceVersion?: string };
+};
 
 /** A Pod as the drain needs it. */
 export interface KubePodInfo {
@@ -39,6 +66,18 @@ export interface KubeApi {
   evictPod(namespace: string, name: string): Promise<EvictionResult>;
   /** Deletes the Node; `false` when it was already gone. */
   deleteNode(name: string): Promise<boolean>;
+  /** Pods of a namespace matching a label selector such as `k8s-app=kube-apiserver`. */
+  listPods(namespace: string, labelSelector: string): Promise<KubePodStatus[]>;
+  /** The resource types served for `apiVersion` (`v1`, `apps/v1`...); empty when the group version is not served. */
+  discover(apiVersion: string): Promise<KubeResourceType[]>;
+  /** GET an object by its API path; undefined on 404. */
+  getObject(path: string): Promise<KubeObject | undefined>;
+  /** Server-side apply (PATCH `application/apply-patch+yaml`) as `fieldManager`, forcing conflicts. */
+  applyObject(path: string, object: KubeObject, fieldManager: string): Promise<void>;
+  /** POST to a collection path. */
+  createObject(collectionPath: string, object: KubeObject): Promise<void>;
+  /** PUT an object (with the resourceVersion it was read at). */
+  replaceObject(path: string, object: KubeObject): Promise<void>;
 }
 
 /** Drain timing. */
@@ -121,4 +160,43 @@ export async function waitNodeReady(kube: KubeApi, nodeName: string, options: { 
 /** Deletes the Node object (no-op when already gone). */
 export async function deleteNode(kube: KubeApi, nodeName: string): Promise<void> {
   await kube.deleteNode(nodeName);
+}
+
+/** Static pod annotation Talos sets to the version of the config the pod was rendered from (constants.go AnnotationStaticPodConfigVersion). */
+export const STATIC_POD_CONFIG_VERSION = "talos.dev/config-version";
+
+/**
+ * Waits until the static pod of `service` (label `k8s-app=<service>` in kube-system) on the node
+ * at `hostIP` was rendered from config version `configVersion` and is Ready, as `talosctl
+ * upgrade-k8s` does (siderolabs/talos v1.13.9 pkg/cluster/kubernetes/talos_managed.go checkPodStatus).
+ */
+export async function waitStaticPod(kube: KubeApi, service: string, hostIP: string, configVersion: string, options: { timeoutMs: number; pollDelayMs?: number }): Promise<void> {
+  await pollUntil(
+    async () => {
+      const pods = await kube.listPods("kube-system", `k8s-app=${service}`).catch((error: Error) => error);
+      if (pods instanceof Error) return { done: false, reason: pods.message };
+      const pod = pods.find((p) => p.hostIP === hostIP);
+      if (!pod) return { done: false, reason: `no ${service} pod on ${hostIP}` };
+      const seen = pod.annotations[STATIC_POD_CONFIG_VERSION];
+      if (seen !== configVersion) return { done: false, reason: `pod ${pod.name} is from config version ${seen ?? "none"}, expected ${configVersion}` };
+      return pod.ready ? { done: true, value: undefined } : { done: false, reason: `pod ${pod.name} is not Ready` };
+    },
+    { timeoutMs: options.timeoutMs, initialDelayMs: options.pollDelayMs ?? 2_000, maxDelayMs: options.pollDelayMs ?? 5_000 },
+    (last) => new Error(`${service} on ${hostIP} not updated after ${options.timeoutMs} ms (${last})`),
+  );
+}
+
+/** Waits until the Node reports kubelet `version` (e.g. `v1.36.4`) and is Ready (talos kubelet.go checkNodeKubeletVersion). */
+export async function waitKubeletVersion(kube: KubeApi, nodeName: string, version: string, options: { timeoutMs: number; pollDelayMs?: number }): Promise<void> {
+  await pollUntil(
+    async () => {
+      const node = await kube.getNode(nodeName).catch((error: Error) => error);
+      if (node instanceof Error) return { done: false, reason: node.message };
+      if (!node) return { done: false, reason: "Node not registered" };
+      if (node.kubeletVersion !== version) return { done: false, reason: `kubelet ${node.kubeletVersion ?? "unknown"}` };
+      return node.ready ? { done: true, value: undefined } : { done: false, reason: "Node not Ready" };
+    },
+    { timeoutMs: options.timeoutMs, initialDelayMs: options.pollDelayMs ?? 2_000, maxDelayMs: options.pollDelayMs ?? 10_000 },
+    (last) => new Error(`Node ${nodeName} not on kubelet ${version} and Ready after ${options.timeoutMs} ms (${last})`),
+  );
 }

@@ -5,7 +5,7 @@
  */
 import * as https from "node:https";
 import { parse as parseYaml } from "yaml";
-import type { EvictionResult, KubeApi, KubeNodeInfo, KubePodInfo } from "./kube";
+import type { EvictionResult, KubeApi, KubeNodeInfo, KubeObject, KubePodInfo, KubePodStatus, KubeResourceType } from "./kube";
 
 /** Connection settings taken from a kubeconfig. */
 export interface KubeConnection {
@@ -62,7 +62,15 @@ interface Reply {
 
 interface RawPod {
   metadata?: { name?: string; namespace?: string; uid?: string; annotations?: Record<string, string>; ownerReferences?: { kind?: string }[] };
+  status?: { hostIP?: string; conditions?: { type: string; status: string }[] };
 }
+
+interface RawNode {
+  spec?: { unschedulable?: boolean };
+  status?: { conditions?: { type: string; status: string }[]; nodeInfo?: { kubeletVersion?: string } };
+}
+
+const conditionTrue = (conditions: { type: string; status: string }[] | undefined, type: string) => conditions?.some((c) => c.type === type && c.status === "True") ?? false;
 
 /** A KubeApi talking HTTPS to the API server; each request is bounded by `requestTimeoutMs` (default 15 s). */
 export function kubeApiFromConnection(connection: KubeConnection, options: { requestTimeoutMs?: number } = {}): KubeApi {
@@ -123,9 +131,8 @@ export function kubeApiFromConnection(connection: KubeConnection, options: { req
     async getNode(name): Promise<KubeNodeInfo | undefined> {
       const reply = await expect("GET", nodePath(name), [200, 404]);
       if (reply.status === 404) return undefined;
-      const node = reply.body as { spec?: { unschedulable?: boolean }; status?: { conditions?: { type: string; status: string }[] } };
-      const ready = node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
-      return { name, unschedulable: node.spec?.unschedulable === true, ready };
+      const node = reply.body as RawNode;
+      return { name, unschedulable: node.spec?.unschedulable === true, ready: conditionTrue(node.status?.conditions, "Ready"), kubeletVersion: node.status?.nodeInfo?.kubeletVersion };
     },
     async setUnschedulable(name, unschedulable) {
       await expect("PATCH", nodePath(name), [200], { spec: { unschedulable } }, "application/merge-patch+json");
@@ -164,6 +171,38 @@ export function kubeApiFromConnection(connection: KubeConnection, options: { req
     async deleteNode(name) {
       const reply = await expect("DELETE", nodePath(name), [200, 202, 404]);
       return reply.status !== 404;
+    },
+    async listPods(namespace, labelSelector): Promise<KubePodStatus[]> {
+      const query = new URLSearchParams({ labelSelector });
+      const reply = await expect("GET", `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods?${query}`, [200]);
+      return ((reply.body as { items?: RawPod[] }).items ?? []).map((pod) => ({
+        name: pod.metadata?.name ?? "",
+        hostIP: pod.status?.hostIP ?? "",
+        annotations: pod.metadata?.annotations ?? {},
+        ready: conditionTrue(pod.status?.conditions, "Ready"),
+      }));
+    },
+    async discover(apiVersion): Promise<KubeResourceType[]> {
+      const reply = await expect("GET", apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`, [200, 404]);
+      if (reply.status === 404) return [];
+      const resources = (reply.body as { resources?: { name: string; kind: string; namespaced: boolean }[] }).resources ?? [];
+      // Subresources (`pods/eviction`) share their parent's kind.
+      return resources.filter((r) => !r.name.includes("/")).map((r) => ({ kind: r.kind, name: r.name, namespaced: r.namespaced }));
+    },
+    async getObject(path) {
+      const reply = await expect("GET", path, [200, 404]);
+      return reply.status === 404 ? undefined : (reply.body as KubeObject);
+    },
+    async applyObject(path, object, fieldManager) {
+      // JSON is YAML: the apply-patch content type takes it as it is.
+      const query = new URLSearchParams({ fieldManager, force: "true" });
+      await expect("PATCH", `${path}?${query}`, [200, 201], object, "application/apply-patch+yaml");
+    },
+    async createObject(collectionPath, object) {
+      await expect("POST", collectionPath, [200, 201], object);
+    },
+    async replaceObject(path, object) {
+      await expect("PUT", path, [200, 201], object);
     },
   };
 }

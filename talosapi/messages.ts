@@ -162,6 +162,30 @@ export type ImageServicePullResponse =
     }
   | { response?: undefined };
 
+/** A COSI resource (State service): metadata and the spec as Talos renders it in YAML. */
+export interface CosiResource {
+  metadata: {
+    namespace: string;
+    type: string;
+    id: string;
+    /** Bumped by every change of the resource (a decimal string). */
+    version: string;
+    phase: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+  } | null;
+  spec: { proto_spec: Buffer; yaml_spec: string } | null;
+}
+export interface CosiGetRequest {
+  namespace: string;
+  type: string;
+  id: string;
+}
+export interface CosiListRequest {
+  namespace: string;
+  type: string;
+}
+
 /** Unary methods: request and reply types. */
 export interface UnaryMethods {
   "MachineService/ApplyConfiguration": [ApplyConfigurationRequest, Replies<ApplyConfiguration>];
@@ -177,6 +201,7 @@ export interface UnaryMethods {
   "MachineService/Upgrade": [UpgradeRequest, Replies<Upgrade>];
   "MachineService/Version": [Empty, Replies<Version>];
   "MachineService/ImagePull": [ImagePullRequest, Replies<object>];
+  "State/Get": [CosiGetRequest, { resource: CosiResource | null }];
 }
 
 /** Server-streaming methods: request and streamed message types. */
@@ -185,4 +210,5 @@ export interface StreamMethods {
   "MachineService/Read": [ReadRequest, Data];
   "LifecycleService/Upgrade": [LifecycleServiceUpgradeRequest, LifecycleServiceUpgradeResponse];
   "ImageService/Pull": [ImageServicePullRequest, ImageServicePullResponse];
+  "State/List": [CosiListRequest, { resource: CosiResource | null }];
 }

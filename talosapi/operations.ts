@@ -6,9 +6,11 @@ import type { TalosClient } from "./client";
 import { etcdForfeitLeadership, etcdLeaveCluster, etcdMemberList, etcdRemoveMemberById, etcdStatus } from "./etcd";
 import { isUnreachable, labelNode } from "./errors";
 import { pullImage, upgradeNode, type TalosApiGeneration } from "./image";
-import { drainNode, uncordon, waitNodeReady, deleteNode, type KubeApi } from "./kube";
-import { getVersion, listServices, reboot, resetGraceful } from "./machine";
-import type { EtcdMember, EtcdMemberStatus, ServiceInfo } from "./messages";
+import { drainNode, uncordon, waitKubeletVersion, waitNodeReady, waitStaticPod, deleteNode, type KubeApi, type KubeObject } from "./kube";
+import { getMachineConfig, getResource, listResources, type ResourceKind, type TalosResource } from "./cosi";
+import { applyConfiguration, getVersion, listServices, reboot, resetGraceful } from "./machine";
+import { syncManifests, type SyncMode } from "./manifests";
+import type { ContainerdNamespace, EtcdMember, EtcdMemberStatus, ServiceInfo } from "./messages";
 import { tryGetBootId, waitUntilDown, waitUntilRebooted } from "./wait";
 
 /** A cluster node: Kubernetes/Talos hostname, address the Talos API routes to, and role. */
@@ -41,6 +43,14 @@ export interface RolloutTimeouts {
   /** First and longest pause between polls (default 1 s and 10 s). */
   pollInitialMs: number;
   pollMaxMs: number;
+  /** A Talos resource (static pod config, manifests) catching up with an applied config (default 2 min). */
+  configMs: number;
+  /** A control-plane static pod running from the new config and Ready (default 5 min, like talosctl). */
+  staticPodMs: number;
+  /** The Node reporting the new kubelet version and Ready (default 5 min). */
+  kubeletMs: number;
+  /** Synced DaemonSets and Deployments rolled out (default 5 min, like talosctl). */
+  manifestsMs: number;
 }
 
 /** Production defaults for {@link RolloutTimeouts}. */
@@ -56,6 +66,10 @@ export const DEFAULT_TIMEOUTS: RolloutTimeouts = {
   resetMs: 10 * 60_000,
   pollInitialMs: 1_000,
   pollMaxMs: 10_000,
+  configMs: 2 * 60_000,
+  staticPodMs: 5 * 60_000,
+  kubeletMs: 5 * 60_000,
+  manifestsMs: 5 * 60_000,
 };
 
 /** Defaults overridden by whatever is given. */
@@ -68,7 +82,8 @@ export interface TalosOperations {
   version(node: NodeRef): Promise<string>;
   /** Undefined when the boot id cannot be read (no admin role). */
   bootId(node: NodeRef): Promise<string | undefined>;
-  pullImage(node: NodeRef, image: string): Promise<void>;
+  /** Into the system store (installer, kubelet) unless `namespace` says `NS_CRI` (static pod images). */
+  pullImage(node: NodeRef, image: string, namespace?: ContainerdNamespace): Promise<void>;
   /** `lifecycle`: installed, needs drain + reboot; `legacy`: the node drains and reboots itself. */
   upgrade(node: NodeRef, image: string, fromVersion: string): Promise<TalosApiGeneration>;
   reboot(node: NodeRef): Promise<void>;
@@ -83,6 +98,13 @@ export interface TalosOperations {
   reset(node: NodeRef): Promise<void>;
   /** False when Version fails with "not answering" (UNAVAILABLE, deadline). */
   reachable(node: NodeRef): Promise<boolean>;
+  /** The running machine config (secret). */
+  machineConfig(node: NodeRef): Promise<string>;
+  /** Applies a whole machine config without a reboot (what `talosctl upgrade-k8s` does per field). */
+  applyConfig(node: NodeRef, configYaml: string): Promise<void>;
+  /** A Talos resource, or undefined when the node has none with that id. */
+  resource(node: NodeRef, kind: ResourceKind, id: string): Promise<TalosResource | undefined>;
+  listResources(node: NodeRef, kind: ResourceKind): Promise<TalosResource[]>;
 }
 
 /** Kubernetes-side operations, by Node name. */
@@ -91,6 +113,12 @@ export interface KubeOperations {
   uncordon(nodeName: string): Promise<void>;
   waitReady(nodeName: string): Promise<void>;
   deleteNode(nodeName: string): Promise<void>;
+  /** Waits until `service`'s static pod on the node runs from Talos config version `configVersion` and is Ready. */
+  waitStaticPod(service: string, node: NodeRef, configVersion: string): Promise<void>;
+  /** Waits until the Node reports kubelet `version` (`v1.36.4`) and is Ready. */
+  waitKubelet(nodeName: string, version: string): Promise<void>;
+  /** Writes the bootstrap manifests and waits for their workloads to roll out. */
+  syncManifests(objects: KubeObject[], mode: SyncMode): Promise<string[]>;
 }
 
 /** Picks the connection for calls about a node. */
@@ -115,8 +143,8 @@ export function talosOperations(route: TalosRoute, overrides: Partial<RolloutTim
   return {
     version: (node) => on(node, (c, ip) => getVersion(c, ip, call)),
     bootId: (node) => on(node, (c, ip) => tryGetBootId(c, ip, call)),
-    pullImage: async (node, image) => {
-      await on(node, (c, ip) => pullImage(c, ip, image, { timeoutMs: t.pullMs }));
+    pullImage: async (node, image, namespace) => {
+      await on(node, (c, ip) => pullImage(c, ip, image, { timeoutMs: t.pullMs, namespace }));
     },
     upgrade: (node, image, fromVersion) => on(node, (c, ip) => upgradeNode(c, ip, image, fromVersion, { timeoutMs: t.upgradeMs })),
     reboot: async (node) => {
@@ -149,6 +177,12 @@ export function talosOperations(route: TalosRoute, overrides: Partial<RolloutTim
         throw error;
       }
     },
+    machineConfig: (node) => on(node, (c, ip) => getMachineConfig(c, ip, call)),
+    applyConfig: async (node, configYaml) => {
+      await on(node, (c, ip) => applyConfiguration(c, ip, configYaml, { ...call, mode: "NO_REBOOT" }));
+    },
+    resource: (node, kind, id) => on(node, (c, ip) => getResource(c, ip, kind, id, call)),
+    listResources: (node, kind) => on(node, (c, ip) => listResources(c, ip, kind, call)),
   };
 }
 
@@ -162,5 +196,8 @@ export function kubeOperations(kube: KubeApi, overrides: Partial<RolloutTimeouts
     uncordon: (nodeName) => uncordon(kube, nodeName),
     waitReady: (nodeName) => waitNodeReady(kube, nodeName, { timeoutMs: t.nodeReadyMs, pollDelayMs: t.pollInitialMs }),
     deleteNode: (nodeName) => deleteNode(kube, nodeName),
+    waitStaticPod: (service, node, configVersion) => waitStaticPod(kube, service, node.ip, configVersion, { timeoutMs: t.staticPodMs, pollDelayMs: t.pollInitialMs }),
+    waitKubelet: (nodeName, version) => waitKubeletVersion(kube, nodeName, version, { timeoutMs: t.kubeletMs, pollDelayMs: t.pollInitialMs }),
+    syncManifests: (objects, mode) => syncManifests(kube, objects, { mode, rolloutTimeoutMs: t.manifestsMs, pollDelayMs: t.pollInitialMs }),
   };
 }

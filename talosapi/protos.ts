@@ -5,7 +5,7 @@
 import * as path from "node:path";
 import * as protoLoader from "@grpc/proto-loader";
 
-/** Where the `.proto` subset lives; the import root mirrors Talos's `api/` folder. */
+/** Where the `.proto` subset lives; the import root mirrors Talos's `api/` folder (COSI's under `cosi/`). */
 export const TALOS_PROTO_DIR = path.join(__dirname, "proto");
 
 /** The proto files, relative to {@link TALOS_PROTO_DIR}. */
@@ -14,6 +14,7 @@ export const TALOS_PROTO_FILES = [
   "machine/machine.proto",
   "machine/lifecycle.proto",
   "machine/image.proto",
+  "cosi/v1alpha1/state.proto",
 ];
 
 /**
@@ -41,7 +42,7 @@ export function talosPackageDefinition(): protoLoader.PackageDefinition {
 }
 
 /** Fully qualified service names in the subset. */
-export type TalosServiceName = "machine.MachineService" | "machine.LifecycleService" | "machine.ImageService";
+export type TalosServiceName = "machine.MachineService" | "machine.LifecycleService" | "machine.ImageService" | "cosi.resource.State";
 
 /** A method's definition (`/machine.MachineService/Version` etc.). Throws when it is not in the subset. */
 export function talosMethod(service: TalosServiceName, method: string): protoLoader.MethodDefinition<object, object> {

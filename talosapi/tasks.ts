@@ -1,7 +1,8 @@
 /**
  * The cluster-wide tasks the Pulumi upgrade resource runs (components/talosUpgrade.ts loads this
  * module at run time, from the compiled package): connect with the cluster's client credentials,
- * roll an upgrade, read every node's version. Plain data in and out; nothing of Pulumi.
+ * roll a Talos or Kubernetes upgrade, read every node's version, remove a node, roll reboots.
+ * Plain data in and out; nothing of Pulumi.
  */
 import { connectTalos, type TalosClient } from "./client";
 import { tlsFromClientConfiguration, type TalosClientConfiguration } from "./credentials";
@@ -9,6 +10,7 @@ import { isUnreachable } from "./errors";
 import { kubeApiFromKubeconfig } from "./kubeHttp";
 import { getKubeconfig, getVersion } from "./machine";
 import { kubeOperations, routeAvoidingNode, talosOperations, type NodeRef, type RolloutTimeouts } from "./operations";
+import { upgradeKubernetes, type KubernetesImages, type KubernetesUpgradeResult } from "./kubernetesUpgrade";
 import { removeNode, type RemoveNodeResult } from "./removeNode";
 import { rolledReboot, rollout, type RolloutDeps, type RolloutEvent } from "./rollout";
 
@@ -132,6 +134,27 @@ export async function runRolledReboot(input: RebootTaskInput, onEvent?: (e: Roll
   const cluster = await connectCluster(input);
   try {
     return await rolledReboot({ nodes: input.nodes, only: input.only, workerBatchSize: input.workerBatchSize, timeouts: input.timeouts }, { ...cluster.deps, onEvent });
+  } finally {
+    cluster.close();
+  }
+}
+
+export interface KubernetesUpgradeTaskInput extends ClusterAccess {
+  /** e.g. `1.36.4`. */
+  targetVersion: string;
+  /** Each node's target images, by node name (talosapi/kubernetesUpgrade.ts). */
+  images: Record<string, KubernetesImages>;
+  workerBatchSize: number;
+}
+
+/** Rolls Kubernetes to `targetVersion` on the given nodes, the way `talosctl upgrade-k8s` does (talosapi/kubernetesUpgrade.ts). */
+export async function runKubernetesUpgrade(input: KubernetesUpgradeTaskInput, onEvent?: (e: RolloutEvent) => void): Promise<KubernetesUpgradeResult> {
+  const cluster = await connectCluster(input);
+  try {
+    return await upgradeKubernetes(
+      { nodes: input.nodes, targetVersion: input.targetVersion, images: input.images, workerBatchSize: input.workerBatchSize, timeouts: input.timeouts },
+      { ...cluster.deps, onEvent },
+    );
   } finally {
     cluster.close();
   }

@@ -5,7 +5,7 @@
  */
 import { connectTalos, kubeOperations, talosOperations, tlsFromClientConfiguration, type NodeRef, type RolloutDeps, type RolloutTimeouts, type TalosClient } from "../../talosapi";
 import { FakeKube } from "./fakeKube";
-import { startFakeTalos, type FakeNodeSpec, type FakeTalos } from "./fakeTalos";
+import { startFakeTalos, type FakeNode, type FakeNodeSpec, type FakeTalos } from "./fakeTalos";
 import { clientConfiguration, createTestPki, type TestPki } from "./talosPki";
 
 /** Timeouts small enough for the whole room to run in seconds. */
@@ -21,7 +21,46 @@ export const FAST_TIMEOUTS: RolloutTimeouts = {
   resetMs: 500,
   pollInitialMs: 10,
   pollMaxMs: 40,
+  configMs: 500,
+  staticPodMs: 500,
+  kubeletMs: 500,
+  manifestsMs: 500,
 };
+
+/** How long a fake static pod or kubelet takes to come back after its config changed (ms). */
+const RESTART_MS = 15;
+
+const tagOf = (image: string) => image.slice(image.lastIndexOf(":") + 1);
+
+/**
+ * Kubernetes follows the fake nodes' configs: each control plane runs its static pods from the
+ * rendered config version, each Node reports the kubelet version of its image. A changed config
+ * restarts the pod or kubelet shortly after, unless the node's spec says it never recovers.
+ */
+function followConfigs(talos: FakeTalos, kube: FakeKube): void {
+  const specOf = (node: FakeNode, type: string) => node.resources.find((r) => r.type === type);
+  for (const node of talos.nodes) {
+    kube.kubeletVersions.set(node.name, tagOf((specOf(node, "KubeletSpecs.kubernetes.talos.dev")!.spec as { image: string }).image));
+    for (const r of node.resources.filter((r) => r.namespace === "controlplane" && r.type !== "Manifests.kubernetes.talos.dev")) {
+      kube.staticPods.push({ service: r.id, name: `${r.id}-${node.name}`, hostIP: node.ip, annotations: { "talos.dev/config-version": String(r.version) }, ready: true });
+    }
+  }
+  talos.onRendered = (node, changed) => {
+    for (const r of changed) {
+      const pod = kube.staticPods.find((p) => p.service === r.id && p.hostIP === node.ip);
+      if (pod) {
+        pod.ready = false;
+        setTimeout(() => {
+          pod.annotations["talos.dev/config-version"] = String(r.version);
+          pod.ready = node.staticPodNeverReady !== r.id;
+        }, RESTART_MS).unref();
+      }
+      if (r.type === "KubeletSpecs.kubernetes.talos.dev" && !node.kubeletNeverUpdates) {
+        setTimeout(() => kube.kubeletVersions.set(node.name, tagOf((r.spec as { image: string }).image)), RESTART_MS).unref();
+      }
+    }
+  };
+}
 
 export interface FakeCluster {
   talos: FakeTalos;
@@ -40,6 +79,7 @@ export async function startFakeCluster(pki: TestPki, specs: FakeNodeSpec[]): Pro
   talos.timeline = timeline;
   talos.rebootDowntimeMs = 30;
   const kube = new FakeKube(specs.map((s) => s.name), (name) => talos.node(name).up, timeline);
+  followConfigs(talos, kube);
   const client = connectTalos({ endpoint: talos.address, tls: tlsFromClientConfiguration(clientConfiguration(pki)), defaultTimeoutMs: 500, maxReconnectBackoffMs: 100 });
   const nodes = specs.map(({ name, ip, role }) => ({ name, ip, role }));
   const deps: RolloutDeps = { talos: talosOperations(() => client, FAST_TIMEOUTS), kube: kubeOperations(kube, FAST_TIMEOUTS) };
@@ -59,7 +99,7 @@ export async function startFakeCluster(pki: TestPki, specs: FakeNodeSpec[]): Pro
 
 /** The timeline entries that change something, for order assertions. */
 export function milestones(timeline: string[]): string[] {
-  const interesting = /^(LifecycleService\/Upgrade|MachineService\/Upgrade|MachineService\/Reboot|MachineService\/Reset|MachineService\/EtcdLeaveCluster|MachineService\/EtcdRemoveMemberByID|MachineService\/EtcdForfeitLeadership|ImageService\/Pull|MachineService\/ImagePull|kube (cordon|uncordon|evict|delete)) /;
+  const interesting = /^(LifecycleService\/Upgrade|MachineService\/Upgrade|MachineService\/Reboot|MachineService\/Reset|MachineService\/EtcdLeaveCluster|MachineService\/EtcdRemoveMemberByID|MachineService\/EtcdForfeitLeadership|MachineService\/ApplyConfiguration|ImageService\/Pull|MachineService\/ImagePull|kube (cordon|uncordon|evict|delete|apply\(\w+\)|create|replace)) /;
   return timeline.filter((entry) => interesting.test(entry));
 }
 

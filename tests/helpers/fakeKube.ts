@@ -2,9 +2,11 @@
  * An in-memory Kubernetes for the drain and rollout tests, implementing talosapi's KubeApi.
  * Node readiness comes from a callback (the fake Talos node being up); pods can be PDB-blocked
  * (every eviction answers 429) or blocked for a number of attempts. Evicted pods vanish after
- * `terminationMs`. `log` records cordon/evict/uncordon/delete in order.
+ * `terminationMs`. `log` records cordon/evict/uncordon/delete/apply in order. For the Kubernetes
+ * upgrade it also holds kubelet versions, control-plane static pods (from a Talos config
+ * version) and the objects a manifest sync writes, whose workloads roll out at once unless stuck.
  */
-import type { EvictionResult, KubeApi, KubeNodeInfo, KubePodInfo } from "../../talosapi/kube";
+import type { EvictionResult, KubeApi, KubeNodeInfo, KubeObject, KubePodInfo, KubePodStatus, KubeResourceType } from "../../talosapi/kube";
 
 export interface FakePod extends KubePodInfo {
   node: string;
@@ -12,8 +14,36 @@ export interface FakePod extends KubePodInfo {
   blockedEvictions?: number;
 }
 
+export interface FakeStaticPod extends KubePodStatus {
+  service: string;
+}
+
+/** What discovery answers: the kinds the bootstrap manifests use. */
+const RESOURCE_TYPES: Record<string, KubeResourceType[]> = {
+  v1: [
+    { kind: "ServiceAccount", name: "serviceaccounts", namespaced: true },
+    { kind: "Service", name: "services", namespaced: true },
+    { kind: "ConfigMap", name: "configmaps", namespaced: true },
+    { kind: "Namespace", name: "namespaces", namespaced: false },
+  ],
+  "apps/v1": [
+    { kind: "DaemonSet", name: "daemonsets", namespaced: true },
+    { kind: "Deployment", name: "deployments", namespaced: true },
+  ],
+  "rbac.authorization.k8s.io/v1": [
+    { kind: "ClusterRole", name: "clusterroles", namespaced: false },
+    { kind: "ClusterRoleBinding", name: "clusterrolebindings", namespaced: false },
+  ],
+};
+
 export class FakeKube implements KubeApi {
   readonly log: string[] = [];
+  readonly kubeletVersions = new Map<string, string>();
+  staticPods: FakeStaticPod[] = [];
+  /** Objects by API path, with the field manager and method that last wrote each. */
+  readonly objects = new Map<string, { object: KubeObject; writer: string }>();
+  /** Paths of workloads that never finish rolling out. */
+  readonly stuckRollouts = new Set<string>();
   readonly unschedulable = new Set<string>();
   readonly deleted = new Set<string>();
   pods: FakePod[] = [];
@@ -41,7 +71,44 @@ export class FakeKube implements KubeApi {
 
   async getNode(name: string): Promise<KubeNodeInfo | undefined> {
     if (!this.nodeNames.includes(name) || this.deleted.has(name)) return undefined;
-    return { name, unschedulable: this.unschedulable.has(name), ready: this.isReady(name) };
+    return { name, unschedulable: this.unschedulable.has(name), ready: this.isReady(name), kubeletVersion: this.kubeletVersions.get(name) };
+  }
+
+  async listPods(namespace: string, labelSelector: string): Promise<KubePodStatus[]> {
+    const service = labelSelector.replace(/^k8s-app=/, "");
+    if (namespace !== "kube-system") return [];
+    return this.staticPods.filter((p) => p.service === service).map(({ name, hostIP, annotations, ready }) => ({ name, hostIP, annotations: { ...annotations }, ready }));
+  }
+
+  async discover(apiVersion: string): Promise<KubeResourceType[]> {
+    return RESOURCE_TYPES[apiVersion] ?? [];
+  }
+
+  async getObject(path: string): Promise<KubeObject | undefined> {
+    return this.objects.get(path)?.object;
+  }
+
+  private write(path: string, object: KubeObject, writer: string): void {
+    this.record(`${writer} ${path}`);
+    const generation = ((this.objects.get(path)?.object.metadata?.generation as number | undefined) ?? 0) + 1;
+    const metadata = { ...object.metadata, generation, resourceVersion: String(generation) };
+    // A workload rolls out at once: its status catches up with the new generation.
+    const rolled = { observedGeneration: generation, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3, replicas: 2, updatedReplicas: 2, availableReplicas: 2 };
+    const status = this.stuckRollouts.has(path) ? { observedGeneration: generation, desiredNumberScheduled: 3, updatedNumberScheduled: 1, numberAvailable: 3 } : rolled;
+    this.objects.set(path, { object: { ...object, metadata, status }, writer });
+  }
+
+  async applyObject(path: string, object: KubeObject, fieldManager: string): Promise<void> {
+    this.write(path, object, `apply(${fieldManager})`);
+  }
+
+  async createObject(collectionPath: string, object: KubeObject): Promise<void> {
+    this.write(`${collectionPath}/${object.metadata?.name}`, object, "create");
+  }
+
+  async replaceObject(path: string, object: KubeObject): Promise<void> {
+    if (!this.objects.has(path)) throw new Error(`PUT ${path}: HTTP 404`);
+    this.write(path, object, "replace");
   }
 
   async setUnschedulable(name: string, unschedulable: boolean): Promise<void> {

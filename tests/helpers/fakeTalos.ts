@@ -4,12 +4,16 @@
  * `node: <ip|name>` routes to that simulated node (one value only, else INVALID_ARGUMENT like
  * apid). Each node simulates boots (boot id, version), installs, etcd membership and resets.
  * Behaviours per node: clean upgrade, A/B rollback, never returning, unhealthy etcd, failing
- * installer. Every call is logged as `{ method, node }` so tests can assert the order.
+ * installer. Each node also holds a machine config and the COSI resources Talos renders from it
+ * (fakeTalosResources.ts); an applied config re-renders them and tells `onRendered`.
+ * Every call is logged as `{ method, node }` so tests can assert the order.
  */
 import * as grpc from "@grpc/grpc-js";
 import { randomUUID } from "node:crypto";
+import { stringify } from "yaml";
 import { talosPackageDefinition } from "../../talosapi/protos";
 import { compareTalosVersions } from "../../talosapi/versions";
+import { generatedConfig, rerender, type RenderedResource } from "./fakeTalosResources";
 import type { TestPki } from "./talosPki";
 import { tarGz } from "./tarGz";
 
@@ -26,6 +30,16 @@ export interface FakeNodeSpec {
   installerExitCode?: number;
   /** Powered off from the start. */
   down?: boolean;
+  /** Kubernetes version of the initial config (default 1.36.3). */
+  kubernetesVersion?: string;
+  /** kube-proxy enabled in the initial config (default true). */
+  kubeProxy?: boolean;
+  /** The kubelet service reports unhealthy. */
+  kubeletUnhealthy?: boolean;
+  /** This static pod (e.g. `kube-apiserver`) never turns Ready after its config changes. */
+  staticPodNeverReady?: string;
+  /** The kubelet keeps reporting its old version after its image changes. */
+  kubeletNeverUpdates?: boolean;
 }
 
 export interface FakeNode extends FakeNodeSpec {
@@ -37,6 +51,9 @@ export interface FakeNode extends FakeNodeSpec {
   installed?: string;
   resetRequest?: unknown;
   appliedModes: string[];
+  /** The running machine config and what it renders. */
+  config: string;
+  resources: RenderedResource[];
 }
 
 export interface FakeEtcdMember {
@@ -72,6 +89,9 @@ export class FakeTalos {
   /** Raw `node` metadata value counts seen per call (to check "sent once"). */
   readonly nodeHeaderCounts: number[] = [];
   kubeconfig = "apiVersion: v1\nkind: Config\n";
+  /** Called with the resources an applied config changed (the fake cluster starts static pods and kubelets from it). */
+  onRendered?: (node: FakeNode, changed: RenderedResource[]) => void;
+  private resourceVersion = 0;
   port = 0;
   private readonly server = new grpc.Server();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -84,7 +104,10 @@ export class FakeTalos {
       up: !spec.down,
       pulled: new Set<string>(),
       appliedModes: [],
+      config: generatedConfig(spec.name, spec.role, spec.kubernetesVersion ?? "1.36.3", spec.kubeProxy ?? true),
+      resources: [],
     }));
+    for (const node of this.nodes) node.resources = rerender([], node.config, node.role, () => ++this.resourceVersion).resources;
     // ids above 2^53: precision is lost unless the client keeps uint64 as strings
     this.members = this.nodes
       .filter((n) => n.role === "controlplane")
@@ -113,6 +136,7 @@ export class FakeTalos {
     this.server.addService(definition["machine.MachineService"] as grpc.ServiceDefinition, this.machineService());
     this.server.addService(definition["machine.LifecycleService"] as grpc.ServiceDefinition, { Upgrade: this.stream("LifecycleService/Upgrade", (n, req) => this.lifecycleUpgrade(n, req)) });
     this.server.addService(definition["machine.ImageService"] as grpc.ServiceDefinition, { Pull: this.stream("ImageService/Pull", (n, req) => this.imagePull(n, req)) });
+    this.server.addService(definition["cosi.resource.State"] as grpc.ServiceDefinition, this.stateService());
     this.port = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync("127.0.0.1:0", credentials, (error, port) => (error ? reject(error) : resolve(port))),
     );
@@ -215,12 +239,16 @@ export class FakeTalos {
         node.pulled.add(request.reference);
         return {};
       }),
-      ApplyConfiguration: this.unary("ApplyConfiguration", (node, request: { mode: string }) => {
+      ApplyConfiguration: this.unary("ApplyConfiguration", (node, request: { mode: string; data: Buffer }) => {
         node.appliedModes.push(request.mode);
+        if (request.data?.length) this.applyConfig(node, request.data.toString("utf8"));
         return { mode: request.mode, mode_details: "Applied configuration without a reboot", warnings: [] };
       }),
       ServiceList: this.unary("ServiceList", (node) => {
-        const services: object[] = [{ id: "apid", state: "Running", health: { healthy: true } }];
+        const services: object[] = [
+          { id: "apid", state: "Running", health: { healthy: true } },
+          { id: "kubelet", state: "Running", health: { healthy: !node.kubeletUnhealthy, last_message: node.kubeletUnhealthy ? "Get http://127.0.0.1:10248/healthz: connection refused" : "" } },
+        ];
         if (node.role === "controlplane" && this.member(node)) {
           services.push({ id: "etcd", state: "Running", health: { healthy: !node.etcdUnhealthy, last_message: node.etcdUnhealthy ? "context deadline exceeded" : "" } });
         }
@@ -273,9 +301,39 @@ export class FakeTalos {
 
   private imagePull(node: FakeNode, request: { image_ref: string; containerd: { driver: string; namespace: string } }): object[] {
     this.lifecycleApi(node);
-    if (request.containerd?.namespace !== "NS_SYSTEM") throw new Status(grpc.status.INVALID_ARGUMENT, "expected the system namespace");
-    node.pulled.add(request.image_ref);
+    if (request.containerd?.namespace !== "NS_SYSTEM" && request.containerd?.namespace !== "NS_CRI") throw new Status(grpc.status.INVALID_ARGUMENT, "expected the system or CRI namespace");
+    node.pulled.add(request.containerd.namespace === "NS_CRI" ? `cri:${request.image_ref}` : request.image_ref);
     return [{ pull_progress: { layer_id: "sha256:1", progress: { status: "DOWNLOADING", offset: "1", total: "2" } } }, { name: request.image_ref }];
+  }
+
+  private applyConfig(node: FakeNode, config: string): void {
+    node.config = config;
+    const { resources, changed } = rerender(node.resources, config, node.role, () => ++this.resourceVersion);
+    node.resources = resources;
+    this.onRendered?.(node, changed);
+  }
+
+  /** COSI State Get/List as machined serves them through apid: no per-node envelope, NOT_FOUND for a missing id. */
+  private stateService(): grpc.UntypedServiceImplementation {
+    const wire = (r: RenderedResource) => ({
+      metadata: { namespace: r.namespace, type: r.type, id: r.id, version: String(r.version), phase: "running", labels: {}, annotations: {} },
+      // Talos renders a machine config spec as one YAML string scalar (config/machine_config.go MarshalYAML).
+      spec: { yaml_spec: stringify(r.spec), proto_spec: Buffer.alloc(0) },
+    });
+    const find = (node: FakeNode, request: { namespace: string; type: string }) => node.resources.filter((r) => r.namespace === request.namespace && r.type === request.type);
+    return {
+      Get: (call: grpc.ServerUnaryCall<{ namespace: string; type: string; id: string }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        try {
+          const node = this.route(call, "State/Get");
+          const found = find(node, call.request).find((r) => r.id === call.request.id);
+          if (!found) throw new Status(grpc.status.NOT_FOUND, `resource ${call.request.type}/${call.request.id} doesn't exist`);
+          callback(null, { resource: wire(found) });
+        } catch (error) {
+          callback(error instanceof Status ? { code: error.code, details: error.message } : (error as Error));
+        }
+      },
+      List: this.stream("State/List", (node, request: { namespace: string; type: string }) => find(node, request).map((r) => ({ resource: wire(r) }))),
+    };
   }
 
   private lifecycleUpgrade(node: FakeNode, request: { source: { image_name: string } }): object[] {

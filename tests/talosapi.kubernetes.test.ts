@@ -1,0 +1,164 @@
+// The Kubernetes upgrade engine end to end over the fake apid (real client, mutual TLS, COSI
+// State API) and an in-memory Kubernetes that follows each node's config: order across nodes
+// and components, what a node's config looks like after, failures that stop it, resume, the
+// manifest sync (server-side apply on 1.13, create/replace on 1.12) and kube-proxy-less clusters.
+import { parseAllDocuments } from "yaml";
+import { RolloutError, manifestSyncMode, upgradeKubernetes, type KubernetesImages, type RolloutEvent } from "../talosapi";
+import { FAST_TIMEOUTS, fakeControlPlane as cp, fakeWorker as worker, milestones, useFakeClusters, type FakeCluster } from "./helpers/fakeCluster";
+
+const TO = "1.36.4";
+const start = useFakeClusters();
+
+function images(c: FakeCluster, proxy = true): Record<string, KubernetesImages> {
+  return Object.fromEntries(
+    c.nodes.map((n) => [
+      n.name,
+      n.role === "controlplane"
+        ? {
+            kubelet: `ghcr.io/siderolabs/kubelet:v${TO}`,
+            apiServer: `registry.k8s.io/kube-apiserver:v${TO}`,
+            controllerManager: `registry.k8s.io/kube-controller-manager:v${TO}`,
+            scheduler: `registry.k8s.io/kube-scheduler:v${TO}`,
+            ...(proxy ? { proxy: `registry.k8s.io/kube-proxy:v${TO}` } : {}),
+          }
+        : { kubelet: `ghcr.io/siderolabs/kubelet:v${TO}` },
+    ]),
+  );
+}
+
+const input = (c: FakeCluster, extra: { workerBatchSize?: number; proxy?: boolean } = {}) => ({
+  nodes: c.nodes,
+  targetVersion: TO,
+  images: images(c, extra.proxy ?? true),
+  workerBatchSize: extra.workerBatchSize ?? 1,
+  timeouts: FAST_TIMEOUTS,
+});
+
+const v1Of = (config: string) => parseAllDocuments(config)[0].toJS() as { machine: { token: string; kubelet: { image: string } }; cluster: Record<string, { image?: string }> };
+
+test("components one by one across the control planes, then kubelets node by node, then the manifests", async () => {
+  const c = await start([cp(1), cp(2), cp(3), worker(1), worker(2), worker(3)]);
+  const events: RolloutEvent[] = [];
+  const result = await upgradeKubernetes(input(c, { workerBatchSize: 2 }), { ...c.deps, onEvent: (e) => events.push(e) });
+
+  const applies = milestones(c.timeline).filter((s) => s.startsWith("MachineService/ApplyConfiguration"));
+  const each = (nodes: string[]) => nodes.map((n) => `MachineService/ApplyConfiguration ${n}`);
+  const cps = ["cp-1", "cp-2", "cp-3"];
+  // apiserver on every control plane, then controller-manager, scheduler, kube-proxy, then the kubelets.
+  expect(applies).toEqual([...each(cps), ...each(cps), ...each(cps), ...each(cps), ...each(cps), ...each(["w-1", "w-2", "w-3"])]);
+  expect(result.changed.slice(0, 4)).toEqual(["kube-apiserver cp-1", "kube-apiserver cp-2", "kube-apiserver cp-3", "kube-controller-manager cp-1"]);
+  expect(result.changed).toHaveLength(18);
+  // Each control plane's pod was Ready from the new config before the next node's changed.
+  const apiserverSteps = events.filter((e) => e.step.startsWith("kube-apiserver")).map((e) => `${e.node} ${e.step}`);
+  expect(apiserverSteps).toEqual(["cp-1 kube-apiserver updated", "cp-2 kube-apiserver updated", "cp-3 kube-apiserver updated"]);
+
+  for (const node of c.talos.nodes) {
+    const v1 = v1Of(node.config);
+    expect(v1.machine.kubelet.image).toBe(`ghcr.io/siderolabs/kubelet:v${TO}`);
+    // Only the images changed: the rest of the config (secrets included) is as it was.
+    expect(v1.machine.token).toBe("fake.machinetoken");
+    expect(node.config).toContain("kind: HostnameConfig");
+    expect(node.appliedModes.every((m) => m === "NO_REBOOT")).toBe(true);
+    expect(c.kube.kubeletVersions.get(node.name)).toBe(`v${TO}`);
+  }
+  expect(v1Of(c.talos.node("cp-2").config).cluster.apiServer.image).toBe(`registry.k8s.io/kube-apiserver:v${TO}`);
+  expect(v1Of(c.talos.node("cp-2").config).cluster.proxy.image).toBe(`registry.k8s.io/kube-proxy:v${TO}`);
+  // Images were pulled before anything changed: static pod images into the CRI store.
+  expect(c.talos.node("cp-1").pulled.has(`cri:registry.k8s.io/kube-apiserver:v${TO}`)).toBe(true);
+  expect(c.talos.node("w-1").pulled.has(`ghcr.io/siderolabs/kubelet:v${TO}`)).toBe(true);
+});
+
+test("the bootstrap manifests are server-side applied as Talos with the new kube-proxy image, and rolled out", async () => {
+  const c = await start([cp(1), worker(1)]);
+  const result = await upgradeKubernetes(input(c), c.deps);
+
+  expect(result.syncMode).toBe("server-side-apply");
+  expect(result.manifests).toEqual(["ServiceAccount kube-system/kube-proxy", "DaemonSet kube-system/kube-proxy", "ClusterRole system:coredns", "Deployment kube-system/coredns"]);
+  const daemonSet = c.kube.objects.get("/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy")!;
+  expect(daemonSet.writer).toBe("apply(talos)");
+  expect(JSON.stringify(daemonSet.object)).toContain(`registry.k8s.io/kube-proxy:v${TO}`);
+  expect(daemonSet.object.metadata?.annotations).toEqual({ "config.k8s.io/owning-inventory": "talos-bootstrap-manifests-inventory" });
+  // A cluster-scoped object goes to its cluster path, without a namespace.
+  expect(c.kube.objects.get("/apis/rbac.authorization.k8s.io/v1/clusterroles/system:coredns")?.object.metadata?.namespace).toBeUndefined();
+  // The sync comes after every kubelet.
+  const steps = milestones(c.timeline);
+  expect(steps.findIndex((s) => s.startsWith("kube apply"))).toBeGreaterThan(steps.lastIndexOf("MachineService/ApplyConfiguration w-1"));
+});
+
+test("a 1.12 node in the cluster means create/replace instead of server-side apply", async () => {
+  expect(manifestSyncMode(["v1.13.9", "v1.12.11"])).toBe("replace");
+  expect(manifestSyncMode(["v1.13.0", "v1.13.9"])).toBe("server-side-apply");
+  const c = await start([cp(1), worker(1, { version: "v1.12.11" })]);
+  c.kube.objects.set("/api/v1/namespaces/kube-system/serviceaccounts/kube-proxy", { object: { metadata: { name: "kube-proxy", resourceVersion: "7" } }, writer: "node" });
+  const result = await upgradeKubernetes(input(c), c.deps);
+
+  expect(result.syncMode).toBe("replace");
+  expect(c.kube.objects.get("/api/v1/namespaces/kube-system/serviceaccounts/kube-proxy")?.writer).toBe("replace");
+  expect(c.kube.objects.get("/apis/apps/v1/namespaces/kube-system/deployments/coredns")?.writer).toBe("create");
+});
+
+test("without kube-proxy (Cilium) no proxy image is set and the manifests hold no kube-proxy", async () => {
+  const c = await start([cp(1, { kubeProxy: false }), worker(1, { kubeProxy: false })]);
+  const result = await upgradeKubernetes(input(c, { proxy: false }), c.deps);
+
+  expect(result.changed).toEqual(["kube-apiserver cp-1", "kube-controller-manager cp-1", "kube-scheduler cp-1", "kubelet cp-1", "kubelet w-1"]);
+  expect(result.manifests).toEqual(["ClusterRole system:coredns", "Deployment kube-system/coredns"]);
+  expect(v1Of(c.talos.node("cp-1").config).cluster.proxy).toEqual({ disabled: true });
+});
+
+test("a static pod that never turns Ready stops the upgrade at that node; a second run resumes past what is done", async () => {
+  const c = await start([cp(1), cp(2, { staticPodNeverReady: "kube-apiserver" }), cp(3), worker(1)]);
+  const error = await upgradeKubernetes(input(c), c.deps).catch((e: unknown) => e);
+
+  expect(error).toBeInstanceOf(RolloutError);
+  expect(error).toMatchObject({ node: "cp-2", step: "kube-apiserver" });
+  expect((error as Error).message).toMatch(/^kube-apiserver on cp-2: expected a Ready pod from config version \d+ \(registry.k8s.io\/kube-apiserver:v1.36.4\), saw .*is not Ready/);
+  // Nothing after cp-2's apiserver was touched.
+  expect(milestones(c.timeline).filter((s) => s.startsWith("MachineService/ApplyConfiguration"))).toEqual(["MachineService/ApplyConfiguration cp-1", "MachineService/ApplyConfiguration cp-2"]);
+  expect(v1Of(c.talos.node("cp-3").config).cluster.apiServer.image).toBe("registry.k8s.io/kube-apiserver:v1.36.3");
+
+  c.talos.node("cp-2").staticPodNeverReady = undefined;
+  c.kube.staticPods.find((p) => p.name === "kube-apiserver-cp-2")!.ready = true;
+  c.timeline.length = 0;
+  const second = await upgradeKubernetes(input(c), c.deps);
+  expect(second.unchanged.slice(0, 2)).toEqual(["kube-apiserver cp-1", "kube-apiserver cp-2"]);
+  expect(second.changed[0]).toBe("kube-apiserver cp-3");
+  // The first two control planes' apiservers were only checked, not applied again.
+  expect(milestones(c.timeline).filter((s) => s.startsWith("MachineService/ApplyConfiguration"))[0]).toBe("MachineService/ApplyConfiguration cp-3");
+});
+
+test("a kubelet that never reports the new version stops the upgrade before the next node and the manifests", async () => {
+  const c = await start([cp(1), worker(1, { kubeletNeverUpdates: true }), worker(2)]);
+  const error = await upgradeKubernetes(input(c), c.deps).catch((e: unknown) => e);
+
+  expect(error).toMatchObject({ node: "w-1", step: "kubelet", expected: "Node Ready on kubelet v1.36.4" });
+  expect((error as Error).message).toContain("kubelet v1.36.3");
+  expect(v1Of(c.talos.node("w-2").config).machine.kubelet.image).toBe("ghcr.io/siderolabs/kubelet:v1.36.3");
+  expect(c.kube.objects.size).toBe(0);
+});
+
+test("an unhealthy etcd or kubelet refuses to start a node's change", async () => {
+  const c = await start([cp(1), cp(2, { etcdUnhealthy: true }), cp(3)]);
+  await expect(upgradeKubernetes(input(c), c.deps)).rejects.toMatchObject({ node: "cp-1", step: "kube-apiserver gate" });
+  expect(c.talos.callsTo("MachineService/ApplyConfiguration")).toEqual([]);
+
+  c.talos.node("cp-2").etcdUnhealthy = false;
+  c.talos.node("cp-3").kubeletUnhealthy = true;
+  const error = await upgradeKubernetes(input(c), c.deps).catch((e: unknown) => e);
+  expect(error).toMatchObject({ node: "cp-3", step: "kubelet gate", seen: expect.stringContaining("service kubelet is not healthy") });
+});
+
+test("a workload that never rolls out fails the sync, naming it", async () => {
+  const c = await start([cp(1)]);
+  c.kube.stuckRollouts.add("/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy");
+  const error = await upgradeKubernetes(input(c), c.deps).catch((e: unknown) => e);
+  expect(error).toMatchObject({ node: "cp-1", step: "bootstrap manifests" });
+  expect((error as Error).message).toContain("daemonsets/kube-proxy not rolled out after 500 ms (1 of 3 pods updated)");
+});
+
+test("bad input is refused before any call", async () => {
+  const c = await start([cp(1)]);
+  await expect(upgradeKubernetes({ ...input(c), targetVersion: "v1.36" }, c.deps)).rejects.toThrow("target Kubernetes version v1.36 is not X.Y.Z");
+  await expect(upgradeKubernetes({ ...input(c), images: { "cp-1": { kubelet: "k" } } }, c.deps)).rejects.toThrow("no control-plane images for node cp-1");
+  expect(c.talos.calls).toEqual([]);
+});
