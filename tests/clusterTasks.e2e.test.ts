@@ -3,7 +3,7 @@
 // in-memory Kubernetes.
 import * as fs from "node:fs";
 import { taskModulePath } from "../components/taskModule";
-import { readVersions, runRemoveNode, runRolledReboot, runUpgrade, type UpgradeTaskInput } from "../talosapi/tasks";
+import { readVersions, runKubernetesUpgrade, runRemoveNode, runRolledReboot, runUpgrade, type UpgradeTaskInput } from "../talosapi/tasks";
 import { FAST_TIMEOUTS, fakeControlPlane, fakeWorker, milestones, startFakeCluster, type FakeCluster } from "./helpers/fakeCluster";
 import { serveFakeKube, type FakeKubeServer } from "./helpers/fakeKubeHttps";
 import { clientConfiguration, createTestPki, type TestPki } from "./helpers/talosPki";
@@ -48,7 +48,7 @@ const input = (c: FakeCluster, extra: Partial<UpgradeTaskInput> = {}): UpgradeTa
 test("the compiled task module the resource loads exists and exports the same tasks", () => {
   expect(fs.existsSync(taskModulePath())).toBe(true);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  expect(Object.keys(require(taskModulePath()) as object).sort()).toEqual(["connectCluster", "readVersions", "runRemoveNode", "runRolledReboot", "runUpgrade", "upgradeCluster"]);
+  expect(Object.keys(require(taskModulePath()) as object).sort()).toEqual(["connectCluster", "readVersions", "runKubernetesUpgrade", "runRemoveNode", "runRolledReboot", "runUpgrade", "upgradeCluster"]);
 });
 
 test("connects with the client configuration, fetches the kubeconfig, drains over HTTPS and upgrades in order", async () => {
@@ -131,4 +131,25 @@ test("rolled reboots: only the nodes asked for, control planes first, each drain
     "MachineService/Reboot w-2",
     "kube uncordon w-2",
   ]);
+});
+
+test("the Kubernetes upgrade reads configs over COSI, waits on pods and Nodes over HTTPS, and server-side applies the manifests", async () => {
+  const c = await start([fakeControlPlane(1), fakeControlPlane(2), fakeWorker(1)]);
+  const to = "1.36.4";
+  const controlPlaneImages = {
+    apiServer: `registry.k8s.io/kube-apiserver:v${to}`,
+    controllerManager: `registry.k8s.io/kube-controller-manager:v${to}`,
+    scheduler: `registry.k8s.io/kube-scheduler:v${to}`,
+    proxy: `registry.k8s.io/kube-proxy:v${to}`,
+  };
+  const images = Object.fromEntries(c.nodes.map((n) => [n.name, { kubelet: `ghcr.io/siderolabs/kubelet:v${to}`, ...(n.role === "controlplane" ? controlPlaneImages : {}) }]));
+  const result = await runKubernetesUpgrade({ nodes: c.nodes, endpoints: [c.talos.address], clientConfiguration: clientConfiguration(pki), targetVersion: to, images, workerBatchSize: 1, timeouts: FAST_TIMEOUTS });
+
+  expect(result.changed).toEqual([
+    "kube-apiserver cp-1", "kube-apiserver cp-2", "kube-controller-manager cp-1", "kube-controller-manager cp-2",
+    "kube-scheduler cp-1", "kube-scheduler cp-2", "kube-proxy cp-1", "kube-proxy cp-2", "kubelet cp-1", "kubelet cp-2", "kubelet w-1",
+  ]);
+  expect([...c.kube.kubeletVersions.values()]).toEqual([`v${to}`, `v${to}`, `v${to}`]);
+  expect(c.kube.objects.get("/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy")?.writer).toBe("apply(talos)");
+  expect(c.timeline.filter((s) => s.startsWith("State/Get cp-1")).length).toBeGreaterThan(0);
 });
