@@ -2,13 +2,16 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as talos from "../sdk/talos";
 import { ClusterSpec } from "./domain";
 import { planRollout } from "../talosapi/plan";
+import { kubernetesImages, kubernetesPathProblem, kubernetesPlan, type KubernetesImages } from "./kubernetesUpgrade";
 import { requireBuiltTasks, taskModulePath } from "./taskModule";
 
 /**
- * The rolling Talos upgrade as a resource: when the installer image or the Talos version changes,
- * its update upgrades the nodes that already existed (control planes one at a time, then workers
- * in batches; talosapi/rollout.ts). Creating it, previewing it and changing anything else never
- * reaches a node. A failed rollout fails the update and leaves the old inputs in state, so the
+ * The rolling Talos and Kubernetes upgrades as a resource: when the installer image or the Talos
+ * version changes, its update upgrades the nodes that already existed (control planes one at a
+ * time, then workers in batches; talosapi/rollout.ts); when `kubernetesVersion` changes, it then
+ * rolls Kubernetes the way `talosctl upgrade-k8s` does (talosapi/kubernetesUpgrade.ts). Both run
+ * before any config apply, so the applies that follow find every image already in place.
+ * Creating it, previewing it and changing anything else never reaches a node. A failed rollout fails the update and leaves the old inputs in state, so the
  * next `pulumi up` tries again and skips the nodes already on the target version.
  *
  * A dynamic provider is serialized into the state with everything it captures (pulumi/pulumi#13960):
@@ -32,11 +35,22 @@ export interface UpgradeState {
   addressing?: { cidr: string; gateway: string };
   /** Talos version per node, as last upgraded to or read by `pulumi refresh`. */
   versions?: Record<string, string>;
+  /** Kubernetes version (absent in the state of releases before the Kubernetes upgrade: then a change is only recorded). */
+  kubernetesVersion?: string;
+  /** Each node's Kubernetes images on that version (components/kubernetesUpgrade.ts). */
+  kubernetesImages?: Record<string, KubernetesImages>;
+  /** The Kubernetes upgrade's order, one line per step: the preview shows it changing. */
+  kubernetesPlan?: string[];
 }
 
 /** Whether a change of inputs means a rollout (image or version), as opposed to bookkeeping. Pure. */
 export function needsRollout(olds: Pick<UpgradeState, "image" | "targetVersion">, news: Pick<UpgradeState, "image" | "targetVersion">): boolean {
   return olds.image !== news.image || olds.targetVersion !== news.targetVersion;
+}
+
+/** Whether `kubernetesVersion` changed on a cluster whose previous version is known. Pure. */
+export function needsKubernetesUpgrade(olds: Pick<UpgradeState, "kubernetesVersion">, news: Pick<UpgradeState, "kubernetesVersion">): boolean {
+  return olds.kubernetesVersion !== undefined && news.kubernetesVersion !== undefined && olds.kubernetesVersion !== news.kubernetesVersion;
 }
 
 /** The rollout order of a spec (talosapi/plan.ts): control planes one per step, then workers in batches. Pure. */
@@ -110,6 +124,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
       { property: "nodes", reason: controlPlaneRemovalProblem(olds, news) },
       { property: "cni", reason: cniSwitchProblem(olds, news) },
       { property: "addressing", reason: addressingChangeProblem(olds, news) },
+      { property: "kubernetesVersion", reason: needsKubernetesUpgrade(olds, news) ? kubernetesPathProblem(olds.kubernetesVersion!, news.kubernetesVersion!) : undefined },
     ].filter((f): f is { property: string; reason: string } => f.reason !== undefined);
     return { inputs: news, failures };
   },
@@ -119,27 +134,36 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     return { id: "talos-upgrade", outs: { ...inputs, versions } };
   },
   async diff(_id: string, olds: UpgradeState, news: UpgradeState) {
-    const keys = ["nodes", "image", "targetVersion", "workerBatchSize", "cni", "plan", "clientConfiguration", "addressing"] as const;
+    const keys = ["nodes", "image", "targetVersion", "workerBatchSize", "cni", "plan", "clientConfiguration", "addressing", "kubernetesVersion", "kubernetesImages", "kubernetesPlan"] as const;
     const changed = keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
     return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
   },
   async update(_id: string, olds: UpgradeState, news: UpgradeState) {
-    if (!needsRollout(olds, news)) return { outs: { ...news, versions: { ...olds.versions } } };
+    const talosRollout = needsRollout(olds, news);
+    const kubernetesRollout = needsKubernetesUpgrade(olds, news);
+    if (!talosRollout && !kubernetesRollout) return { outs: { ...news, versions: { ...olds.versions } } };
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const task = require(TASK_MODULE) as typeof import("../talosapi/tasks");
-    // Nodes added in this update are installed from the new image; only the existing ones roll.
+    // Nodes added in this update are installed from the new image and config; only the existing ones roll.
     const existing = news.nodes.filter((n) => olds.nodes.some((o) => o.name === n.name));
-    const result = await task.runUpgrade({
-      nodes: existing,
-      endpoints: existing.filter((n) => n.role === "controlplane").map((n) => n.ip),
-      clientConfiguration: news.clientConfiguration,
-      image: news.image,
-      targetVersion: news.targetVersion,
-      workerBatchSize: news.workerBatchSize,
-      reinstall: olds.targetVersion === news.targetVersion,
-    });
-    const versions = Object.fromEntries(news.nodes.map((n) => [n.name, result.versions[n.name] ?? news.targetVersion]));
-    return { outs: { ...news, versions } };
+    const access = { nodes: existing, endpoints: existing.filter((n) => n.role === "controlplane").map((n) => n.ip), clientConfiguration: news.clientConfiguration };
+    let versions: Record<string, string> = { ...olds.versions };
+    if (talosRollout) {
+      const result = await task.runUpgrade({
+        ...access,
+        image: news.image,
+        targetVersion: news.targetVersion,
+        workerBatchSize: news.workerBatchSize,
+        reinstall: olds.targetVersion === news.targetVersion,
+      });
+      versions = result.versions;
+    }
+    // After Talos: a new Talos may be what supports the new Kubernetes.
+    if (kubernetesRollout) {
+      const images = Object.fromEntries(existing.map((n) => [n.name, news.kubernetesImages![n.name]]));
+      await task.runKubernetesUpgrade({ ...access, targetVersion: news.kubernetesVersion!, images, workerBatchSize: news.workerBatchSize });
+    }
+    return { outs: { ...news, versions: Object.fromEntries(news.nodes.map((n) => [n.name, versions[n.name] ?? news.targetVersion])) } };
   },
   // `pulumi refresh`: the version each node runs, so drift shows.
   async read(id: string, props: UpgradeState) {
@@ -182,6 +206,9 @@ export class TalosUpgrade extends pulumi.dynamic.Resource {
         // Only with static addresses, so a DHCP cluster's inputs stay as they were.
         addressing: spec.network.static ? { cidr: spec.network.static.cidr, gateway: spec.network.static.gateway } : undefined,
         versions: undefined,
+        kubernetesVersion: spec.kubernetesVersion,
+        kubernetesImages: Object.fromEntries(spec.nodes.map((n) => [n.name, kubernetesImages(spec, n)])),
+        kubernetesPlan: kubernetesPlan(spec, args.workerBatchSize),
       },
       // The client key stays a secret in the resource's outputs too.
       { ...opts, additionalSecretOutputs: ["clientConfiguration"] },

@@ -39,14 +39,16 @@ test("they run from their serialized text in a fresh Node process: no node is re
       (async () => {
         const created = await upgrade.create(base);
         const checked = await upgrade.check(base, { ...base, cni: "cilium" });
+        const skip = await upgrade.check({ ...base, kubernetesVersion: "1.34.1" }, { ...base, kubernetesVersion: "1.36.3" });
         const diff = await member.diff("id", { vm: "pve/1", node: base.nodes[0] }, { vm: "pve2/1", node: base.nodes[0] });
         const failed = await upgrade.update("id", base, { ...base, image: "x/y:v1.13.10", targetVersion: "v1.13.10" }).catch((e) => e.message);
-        console.log(JSON.stringify({ versions: created.outs.versions, failures: checked.failures.map((f) => f.property), replaces: diff.replaces, failed }));
+        console.log(JSON.stringify({ versions: created.outs.versions, failures: checked.failures.map((f) => f.property), skip: skip.failures.map((f) => f.reason), replaces: diff.replaces, failed }));
       })();`;
     const out = execFileSync(process.execPath, ["-e", script], { cwd: dir, encoding: "utf8" });
     expect(JSON.parse(out)).toEqual({
       versions: { "cp-1": "v1.13.9" },
       failures: ["cni"],
+      skip: [expect.stringMatching(/^kubernetesVersion: 1.34.1 → 1.36.3 is refused: a Kubernetes upgrade goes one minor version at a time/)],
       replaces: ["vm"],
       // The update loaded the compiled tasks and got as far as the (empty) credentials.
       failed: expect.stringMatching(/caCertificate is empty/),

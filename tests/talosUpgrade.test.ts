@@ -1,5 +1,6 @@
 import { taskModulePath } from "../components/taskModule";
-import { needsRollout, upgradePlan, upgradeProvider, type UpgradeState } from "../components/talosUpgrade";
+import { kubernetesImages, kubernetesPathProblem, kubernetesPlan } from "../components/kubernetesUpgrade";
+import { needsKubernetesUpgrade, needsRollout, upgradePlan, upgradeProvider, type UpgradeState } from "../components/talosUpgrade";
 import { validateConfig } from "../components/validate";
 import { base, node } from "./helpers/configCases";
 
@@ -28,7 +29,8 @@ const runUpgrade = jest.fn(async (input: { nodes: { name: string }[]; targetVers
   skipped: [],
 }));
 const readVersions = jest.fn(async () => ({ "talos-demo-01": "v1.13.9" }));
-jest.doMock(taskModulePath(), () => ({ runUpgrade, readVersions }));
+const runKubernetesUpgrade = jest.fn(async (_input: { nodes: { name: string }[] }) => ({ changed: [], unchanged: [], manifests: [], syncMode: "server-side-apply" }));
+jest.doMock(taskModulePath(), () => ({ runUpgrade, readVersions, runKubernetesUpgrade }));
 beforeEach(() => jest.clearAllMocks());
 
 describe("the rollout plan the preview shows", () => {
@@ -105,5 +107,96 @@ describe("the upgrade resource's provider", () => {
     await upgradeProvider.delete!("id", state());
     expect(runUpgrade).not.toHaveBeenCalled();
     expect(readVersions).not.toHaveBeenCalled();
+  });
+});
+
+describe("the Kubernetes upgrade", () => {
+  const k8s = (version: string, nodes = spec.nodes) => ({
+    kubernetesVersion: version,
+    kubernetesImages: Object.fromEntries(nodes.map((n) => [n.name, kubernetesImages({ ...spec, kubernetesVersion: version }, n)])),
+  });
+
+  test("each node's target images are the ones talosctl gen config writes for the version", () => {
+    expect(kubernetesImages(spec, spec.nodes[0])).toEqual({
+      kubelet: "ghcr.io/siderolabs/kubelet:v1.36.3",
+      apiServer: "registry.k8s.io/kube-apiserver:v1.36.3",
+      controllerManager: "registry.k8s.io/kube-controller-manager:v1.36.3",
+      scheduler: "registry.k8s.io/kube-scheduler:v1.36.3",
+      proxy: "registry.k8s.io/kube-proxy:v1.36.3",
+    });
+    expect(kubernetesImages(spec, spec.nodes[3])).toEqual({ kubelet: "ghcr.io/siderolabs/kubelet:v1.36.3" });
+  });
+
+  test("a patch that sets an image wins, as it does in the applied config; Cilium means no kube-proxy", () => {
+    const patched = validateConfig({
+      ...base(),
+      kubernetesVersion: "1.36.4",
+      cni: "cilium",
+      controlPlane: { patches: ["cluster:\n  apiServer:\n    image: mirror.example/kube-apiserver:v1.36.4"] },
+      nodes: [node(1), node(4, { role: "worker", patches: ["machine:\n  kubelet:\n    image: ghcr.io/siderolabs/kubelet:v1.36.4-fat"] })],
+    }).spec;
+    expect(kubernetesImages(patched, patched.nodes[0])).toEqual({
+      kubelet: "ghcr.io/siderolabs/kubelet:v1.36.4",
+      apiServer: "mirror.example/kube-apiserver:v1.36.4",
+      controllerManager: "registry.k8s.io/kube-controller-manager:v1.36.4",
+      scheduler: "registry.k8s.io/kube-scheduler:v1.36.4",
+    });
+    expect(kubernetesImages(patched, patched.nodes[1])).toEqual({ kubelet: "ghcr.io/siderolabs/kubelet:v1.36.4-fat" });
+    expect(kubernetesPlan(patched, 1).some((line) => line.includes("kube-proxy image"))).toBe(false);
+  });
+
+  test("the preview plan: each component across the control planes, kubelets in rollout order, then the manifests", () => {
+    expect(kubernetesPlan(spec, 2)).toEqual([
+      "1. kube-apiserver on talos-demo-01, talos-demo-02, talos-demo-03, one at a time → 1.36.3",
+      "2. kube-controller-manager on talos-demo-01, talos-demo-02, talos-demo-03, one at a time → 1.36.3",
+      "3. kube-scheduler on talos-demo-01, talos-demo-02, talos-demo-03, one at a time → 1.36.3",
+      "4. kube-proxy image on talos-demo-01, talos-demo-02, talos-demo-03 → 1.36.3",
+      "5. kubelet on talos-demo-01 → 1.36.3",
+      "6. kubelet on talos-demo-02 → 1.36.3",
+      "7. kubelet on talos-demo-03 → 1.36.3",
+      "8. kubelet on talos-demo-04, talos-demo-05 → 1.36.3",
+      "9. kubelet on talos-demo-06 → 1.36.3",
+      "10. bootstrap manifests (kube-proxy, CoreDNS, CNI) synced",
+    ]);
+  });
+
+  test("only the same or the next minor version is a supported path", () => {
+    expect(kubernetesPathProblem("1.35.4", "1.36.3")).toBeUndefined();
+    expect(kubernetesPathProblem("1.36.3", "1.36.1")).toBeUndefined();
+    expect(kubernetesPathProblem("1.34.1", "1.36.3")).toBe(
+      "kubernetesVersion: 1.34.1 → 1.36.3 is refused: a Kubernetes upgrade goes one minor version at a time. Set a 1.35.x version first, run pulumi up, then the next",
+    );
+    expect(kubernetesPathProblem("1.36.3", "1.35.4")).toBe("kubernetesVersion: 1.36.3 → 1.35.4 is refused: Kubernetes minor versions can't be downgraded. Set a 1.36.x version (or 1.36.3 as it was)");
+  });
+
+  test("check refuses a skipped minor, in preview too; a state from before the Kubernetes upgrade is only recorded", async () => {
+    const checked = await upgradeProvider.check!(state(k8s("1.34.1")), state(k8s("1.36.3")));
+    expect(checked.failures).toEqual([{ property: "kubernetesVersion", reason: expect.stringContaining("one minor version at a time") }]);
+    expect(needsKubernetesUpgrade({}, { kubernetesVersion: "1.36.3" })).toBe(false);
+    await upgradeProvider.update!("id", state(), state(k8s("1.36.4")));
+    expect(runKubernetesUpgrade).not.toHaveBeenCalled();
+  });
+
+  test("a new kubernetesVersion rolls Kubernetes over the nodes that existed, with their images, and no Talos rollout", async () => {
+    const olds = state({ ...k8s("1.36.3"), nodes: state().nodes.filter((n) => n.name !== "talos-demo-06") });
+    const news = state(k8s("1.36.4"));
+    await upgradeProvider.update!("id", olds, news);
+    expect(runUpgrade).not.toHaveBeenCalled();
+    expect(runKubernetesUpgrade).toHaveBeenCalledTimes(1);
+    const input = runKubernetesUpgrade.mock.calls[0][0] as unknown as Record<string, unknown>;
+    expect(input).toMatchObject({ nodes: olds.nodes, endpoints: ["10.0.10.11", "10.0.10.12", "10.0.10.13"], targetVersion: "1.36.4", workerBatchSize: 1 });
+    expect(Object.keys(input.images as object)).toEqual(olds.nodes.map((n) => n.name));
+    expect((input.images as Record<string, { apiServer: string }>)["talos-demo-01"].apiServer).toBe("registry.k8s.io/kube-apiserver:v1.36.4");
+  });
+
+  test("Talos first, then Kubernetes, when both change; a failed Kubernetes upgrade fails the update", async () => {
+    const order: string[] = [];
+    runUpgrade.mockImplementationOnce(async () => (order.push("talos"), { versions: {}, upgraded: [], skipped: [] }));
+    runKubernetesUpgrade.mockImplementationOnce(async () => (order.push("kubernetes"), { changed: [], unchanged: [], manifests: [], syncMode: "server-side-apply" }));
+    await upgradeProvider.update!("id", state(k8s("1.35.4")), state({ ...k8s("1.36.3"), image: IMAGE_B, targetVersion: "v1.13.9" }));
+    expect(order).toEqual(["talos", "kubernetes"]);
+
+    runKubernetesUpgrade.mockRejectedValueOnce(new Error("kube-apiserver on talos-demo-02: expected a Ready pod"));
+    await expect(upgradeProvider.update!("id", state(k8s("1.36.3")), state(k8s("1.36.4")))).rejects.toThrow(/talos-demo-02/);
   });
 });

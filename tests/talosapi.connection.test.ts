@@ -105,9 +105,13 @@ describe("credentials", () => {
 });
 
 describe("proto subset", () => {
-  test.each(TALOS_PROTO_FILES)("%s records its source tag and path and says it is a subset", (file) => {
+  const files = [...TALOS_PROTO_FILES, "cosi/v1alpha1/resource.proto"];
+  test.each(files)("%s records its source tag and path and says it is a subset", (file) => {
     const head = readFileSync(path.join(TALOS_PROTO_DIR, file), "utf8").split("\n")[0];
-    expect(head).toBe(`// Subset of api/${file} from siderolabs/talos, tag v1.13.9 (hand-written, not a copy):`);
+    const source = file.startsWith("cosi/")
+      ? `// Subset of proto/${file.slice("cosi/".length)} from cosi-project/specification, commit a25fac0 (hand-written, not a copy):`
+      : `// Subset of api/${file} from siderolabs/talos, tag v1.13.9 (hand-written, not a copy):`;
+    expect(head).toBe(source);
   });
 });
 

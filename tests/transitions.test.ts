@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { HealthGateState, healthCheckPlan } from "../components/healthGate";
-import { controlPlaneRemovalProblem, type UpgradeState } from "../components/talosUpgrade";
+import { controlPlaneRemovalProblem, needsKubernetesUpgrade, needsRollout, upgradeProvider, type UpgradeState } from "../components/talosUpgrade";
 import { nodesToReboot, type BootState } from "../components/talosReboots";
 import { RecordingMocks, unwrap } from "../testkit/mocks";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, toPulumiConfig } from "./helpers/program";
@@ -92,6 +92,33 @@ describe("changes after day one (transitions)", () => {
     for (const apply of b.mocks.ofType(T.apply)) expect(b.requests.get(`${T.apply}::${apply.name}`)!.dependencies).toContain(upgradeUrn);
     const plan = unwrap(b.mocks.ofType(T.dynamic)[0].inputs.plan) as string[];
     expect(plan.map((line) => line.split(" →")[0])).toEqual(["1. cp-1", "2. cp-2", "3. cp-3", "4. worker-1", "5. worker-2"]);
+  });
+
+  test("bumping kubernetesVersion rolls Kubernetes in the upgrade resource before every config apply; no VM or image changes", async () => {
+    const { a, b, steps } = await transition(stack(BASE), stack({ ...BASE, kubernetesVersion: "1.36.4" }));
+    expect(steps.filter((s) => s.type === T.vm || s.type === T.iso || s.type === T.schematic || s.type === T.secrets || s.type === T.bootstrap)).toEqual([]);
+    expect(steps.filter((s) => s.type === T.apply).map((s) => s.op)).toEqual(Array(5).fill("update"));
+    const upgrade = steps.find((s) => s.name === "cluster-upgrade")!;
+    expect(upgrade.op).toBe("update");
+    const changed = [...(upgrade.changed ?? [])];
+    expect(changed).toContain("kubernetesVersion");
+    expect(changed).toContain("kubernetesImages.cp-1.apiServer");
+    expect(changed).toContain("kubernetesImages.worker-2.kubelet");
+    expect(changed.filter((c) => c.startsWith("plan") || c === "image" || c === "targetVersion")).toEqual([]);
+    const upgradeUrn = b.requests.get(`${T.dynamic}::cluster-upgrade`)!.urn;
+    for (const apply of b.mocks.ofType(T.apply)) expect(b.requests.get(`${T.apply}::${apply.name}`)!.dependencies).toContain(upgradeUrn);
+    const inputs = (run: ProgramRun) => unwrap(run.mocks.ofType(T.dynamic).find((r) => r.name === "cluster-upgrade")!.inputs) as UpgradeState;
+    expect(needsKubernetesUpgrade(inputs(a), inputs(b))).toBe(true);
+    expect(needsRollout(inputs(a), inputs(b))).toBe(false);
+    expect(inputs(b).kubernetesPlan!.at(-1)).toBe("10. bootstrap manifests (kube-proxy, CoreDNS, CNI) synced");
+    expect((await upgradeProvider.check!(inputs(a), inputs(b))).failures).toEqual([]);
+  });
+
+  test("skipping a Kubernetes minor version is refused by the upgrade resource's check (preview shows it)", async () => {
+    const { a, b } = await transition(stack({ ...BASE, kubernetesVersion: "1.34.2" }), stack({ ...BASE, kubernetesVersion: "1.36.3" }));
+    const inputs = (run: ProgramRun) => unwrap(run.mocks.ofType(T.dynamic).find((r) => r.name === "cluster-upgrade")!.inputs) as UpgradeState;
+    const { failures } = await upgradeProvider.check!(inputs(a), inputs(b));
+    expect(failures).toEqual([{ property: "kubernetesVersion", reason: expect.stringMatching(/^kubernetesVersion: 1.34.2 → 1.36.3 is refused/) }]);
   });
 
   test("row 2: reordering nodes changes nothing at all", async () => {
