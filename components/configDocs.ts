@@ -20,7 +20,7 @@ const SETTINGS_DOCS: Record<Exclude<keyof Settings, "nodes">, KeyDoc> & { nodes:
   kubernetesVersion: {
     type: "`X.Y.Z`, a minor the Talos version supports",
     defaultText: `\`${DEFAULT_KUBERNETES_VERSIONS[talosMinor(DEFAULT_TALOS_VERSION)]}\` (pinned per Talos minor)`,
-    meaning: "Kubernetes version",
+    meaning: "Kubernetes version; a change on a running cluster is a rolling Kubernetes upgrade, to the same or the next minor only (README \"Upgrading\")",
   },
   vip: { type: "IPv4", defaultText: "none", meaning: "Kubernetes API VIP on the control planes; endpoint `https://<vip>:6443` (else the first control plane's IP, by name)" },
   nodes: { type: "list", defaultText: "required", meaning: "one entry per VM, see below; order does not matter" },
@@ -51,7 +51,7 @@ const SETTINGS_DOCS: Record<Exclude<keyof Settings, "nodes">, KeyDoc> & { nodes:
   controlPlane: { type: "object, see below", defaultText: "`{}`", meaning: "defaults for control-plane nodes" },
   worker: { type: "object, see below", defaultText: "`{}`", meaning: "defaults for worker nodes" },
   patches: { type: "list of patches", meaning: "your Talos patches for every node (see \"Your own Talos patches\")" },
-  upgradeBatchSize: { type: "integer > 0", meaning: "workers upgraded together when `talosVersion` or the image changes (control planes always one at a time; README \"Upgrading\")" },
+  upgradeBatchSize: { type: "integer > 0", meaning: "workers upgraded (or whose kubelets are upgraded, or rebooted) together when `talosVersion`, the image or `kubernetesVersion` changes (control planes always one at a time; README \"Upgrading\")" },
   healthTimeout: { type: "Go duration", meaning: "how long `pulumi up` waits for the cluster to be healthy after a change" },
   workloadEnabled: { type: "boolean", meaning: "deploy the sample NGINX app" },
   nginxReplicas: { type: "integer > 0", meaning: "NGINX replicas" },
