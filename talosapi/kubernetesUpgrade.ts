@@ -42,7 +42,8 @@ export interface KubernetesUpgradeInput {
   images: Record<string, KubernetesImages>;
   /** Kubelets upgraded together on workers (default 1; control planes always one at a time). */
   workerBatchSize?: number;
-  timeouts?: Partial<RolloutTimeouts>;
+  /** The engine's own waits (a Talos resource catching up, polling); the operations carry their own limits. */
+  timeouts?: Partial<Pick<RolloutTimeouts, "configMs" | "pollInitialMs" | "pollMaxMs">>;
 }
 
 export interface KubernetesUpgradeResult {
