@@ -112,6 +112,8 @@ describe("changes after day one (transitions)", () => {
     expect(needsRollout(inputs(a), inputs(b))).toBe(false);
     expect(inputs(b).kubernetesPlan!.at(-1)).toBe("10. bootstrap manifests (kube-proxy, CoreDNS, CNI) synced");
     expect((await upgradeProvider.check!(inputs(a), inputs(b))).failures).toEqual([]);
+    // The new images apply without a reboot: nothing is staged, nothing is rebooted.
+    expect(rebootsBetween(a, b)).toEqual([]);
   });
 
   test("skipping a Kubernetes minor version is refused by the upgrade resource's check (preview shows it)", async () => {
