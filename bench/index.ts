@@ -113,34 +113,17 @@ function startupFigures(): void {
   console.log(`   cold start speed-up of transpile only: ${fmt(cold[0] / cold[1], 1)}x`);
 }
 
-function rolloutFigures(): void {
-  console.log("\n4. Rolling upgrade (talosapi upgradeCluster over in-memory operations with simulated latencies, bench/rollout.ts)");
-  console.log("   floor = control planes in series (each with its etcd gate and check), then worker batches, plus one version read before and after");
+/** A rollout child script's measured time against its floor, at 3 nodes and at 30 (batches of 1 and 5). */
+function rolloutTable(title: string, floor: string, script: string): void {
+  console.log(`\n${title}`);
+  console.log(`   floor = ${floor}`);
   console.log("   nodes  batch  measured ms  floor ms  measured/floor");
   for (const [n, batch] of [
     [3, 1],
     [30, 1],
     [30, 5],
   ]) {
-    const { ms, floorMs } = JSON.parse(node("rollout.ts", [String(n), String(batch)])) as { ms: number; floorMs: number };
-    const ratio = ms / floorMs;
-    console.log(
-      `   ${String(n).padStart(5)}  ${String(batch).padStart(5)}  ${fmt(ms).padStart(11)}  ${String(floorMs).padStart(8)}  ` +
-        `${fmt(ratio, 3).padStart(14)}   target <= ${TARGET_PATH_RATIO}: ${verdict(ratio <= TARGET_PATH_RATIO)}`,
-    );
-  }
-}
-
-function kubernetesRolloutFigures(): void {
-  console.log("\n5. Rolling Kubernetes upgrade (talosapi upgradeKubernetes over in-memory operations, bench/kubernetesRollout.ts)");
-  console.log("   floor = pulls on every node together, each component across the control planes in series, kube-proxy, kubelet steps, manifests");
-  console.log("   nodes  batch  measured ms  floor ms  measured/floor");
-  for (const [n, batch] of [
-    [3, 1],
-    [30, 1],
-    [30, 5],
-  ]) {
-    const { ms, floorMs } = JSON.parse(node("kubernetesRollout.ts", [String(n), String(batch)])) as { ms: number; floorMs: number };
+    const { ms, floorMs } = JSON.parse(node(script, [String(n), String(batch)])) as { ms: number; floorMs: number };
     const ratio = ms / floorMs;
     console.log(
       `   ${String(n).padStart(5)}  ${String(batch).padStart(5)}  ${fmt(ms).padStart(11)}  ${String(floorMs).padStart(8)}  ` +
@@ -153,5 +136,13 @@ console.log("talos-proxmox benchmark: measured under Pulumi's mock runtime, not 
 evaluationFigures();
 criticalPathFigures();
 startupFigures();
-rolloutFigures();
-kubernetesRolloutFigures();
+rolloutTable(
+  "4. Rolling upgrade (talosapi upgradeCluster over in-memory operations with simulated latencies, bench/rollout.ts)",
+  "control planes in series (each with its etcd gate and check), then worker batches, plus one version read before and after",
+  "rollout.ts",
+);
+rolloutTable(
+  "5. Rolling Kubernetes upgrade (talosapi upgradeKubernetes over in-memory operations, bench/kubernetesRollout.ts)",
+  "pulls on every node together, each component across the control planes in series, kube-proxy, kubelet steps, manifests",
+  "kubernetesRollout.ts",
+);
