@@ -20,7 +20,7 @@ import type { NodeRef, RolloutTimeouts } from "./operations";
 import { rolloutTimeouts } from "./operations";
 import { planRollout } from "./plan";
 import { pollUntil } from "./poll";
-import type { RolloutDeps } from "./rollout";
+import { runBatch, type RolloutDeps } from "./rollout";
 import { compareTalosVersions } from "./versions";
 
 /** The images a node runs Kubernetes from; the control-plane ones only on control planes. */
@@ -99,7 +99,8 @@ export async function upgradeKubernetes(input: KubernetesUpgradeInput, deps: Rol
   }
   const plan = planRollout(input.nodes, {}, input.targetVersion, input.workerBatchSize ?? 1);
   for (const step of plan.steps) {
-    await Promise.all(step.nodes.map((p) => upgradeKubelet(deps, input.nodes.find((n) => n.name === p.name)!, input, result)));
+    // The whole batch settles before a failure stops the upgrade: nothing keeps running behind it.
+    await runBatch(step.nodes.map((p) => input.nodes.find((n) => n.name === p.name)!), (node) => upgradeKubelet(deps, node, input, result));
   }
   result.manifests = await syncBootstrapManifests(deps, controlPlanes, input, t, result.syncMode);
   return result;
@@ -111,14 +112,12 @@ function record(result: KubernetesUpgradeResult, what: string, changed: boolean)
 
 /** Pulls the new images first, so each component's restart is short (talosctl's default `--pre-pull-images`). */
 async function prePull(input: KubernetesUpgradeInput, deps: RolloutDeps): Promise<void> {
-  await Promise.all(
-    input.nodes.map(async (node) => {
-      const images = input.images[node.name];
-      for (const [, key] of STATIC_PODS) if (images[key]) await deps.talos.pullImage(node, images[key]!, "NS_CRI");
-      await deps.talos.pullImage(node, images.kubelet, "NS_SYSTEM");
-      deps.onEvent?.({ node: node.name, step: "images pulled" });
-    }),
-  );
+  await runBatch(input.nodes, async (node) => {
+    const images = input.images[node.name];
+    for (const [, key] of STATIC_PODS) if (images[key]) await deps.talos.pullImage(node, images[key]!, "NS_CRI");
+    await deps.talos.pullImage(node, images.kubelet, "NS_SYSTEM");
+    deps.onEvent?.({ node: node.name, step: "images pulled" });
+  });
 }
 
 /** Sets one image in the node's running config; false when it already held it. */

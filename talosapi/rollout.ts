@@ -70,7 +70,7 @@ function validateInput(input: RolloutInput): void {
 }
 
 /** Runs `work` for each node of a batch together; after all settle, throws the first failure. */
-async function runBatch<T>(nodes: NodeRef[], work: (node: NodeRef) => Promise<T>): Promise<T[]> {
+export async function runBatch<T>(nodes: NodeRef[], work: (node: NodeRef) => Promise<T>): Promise<T[]> {
   const results = await Promise.allSettled(nodes.map(work));
   const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failure) throw failure.reason;
