@@ -91,7 +91,10 @@ export async function upgradeKubernetes(input: KubernetesUpgradeInput, deps: Rol
   result.syncMode = manifestSyncMode(await Promise.all(input.nodes.map((n) => deps.talos.version(n))));
   await prePull(input, deps);
   for (const [service, key, path] of STATIC_PODS) {
-    for (const node of controlPlanes) await upgradeStaticPod(deps, input, node, service, input.images[node.name][key]!, path, t, result);
+    for (const node of controlPlanes) {
+      const changed = await upgradeStaticPod(deps, controlPlanes, node, { service, image: input.images[node.name][key]!, path }, t);
+      record(result, `${service} ${node.name}`, changed);
+    }
   }
   for (const node of controlPlanes) {
     const proxy = input.images[node.name].proxy;
@@ -129,18 +132,16 @@ async function setImage(deps: RolloutDeps, node: NodeRef, path: string[], image:
   return true;
 }
 
+/** One component on one control plane; true when its image changed, false when it was only checked. */
 async function upgradeStaticPod(
   deps: RolloutDeps,
-  input: KubernetesUpgradeInput,
+  controlPlanes: NodeRef[],
   node: NodeRef,
-  service: StaticPod,
-  image: string,
-  path: string[],
+  { service, image, path }: { service: StaticPod; image: string; path: string[] },
   t: RolloutTimeouts,
-  result: KubernetesUpgradeResult,
-): Promise<void> {
+): Promise<boolean> {
   // Gate: a component restarts only while etcd is fully healthy.
-  const etcd = await checkEtcd(deps.talos, input.nodes.filter((n) => n.role === "controlplane"));
+  const etcd = await checkEtcd(deps.talos, controlPlanes);
   if (etcd.problems.length > 0) throw new RolloutError(node.name, `${service} gate`, "every etcd member started and healthy", etcd.problems.join("; "));
   const kind = STATIC_POD_CONFIGS[service];
   const before = await deps.talos.resource(node, kind, service);
@@ -165,7 +166,7 @@ async function upgradeStaticPod(
     throw new RolloutError(node.name, service, `a Ready pod from config version ${configVersion} (${image})`, detailOf(error));
   }
   deps.onEvent?.({ node: node.name, step: `${service} ${changed ? "updated" : "already current"}`, detail: image });
-  record(result, `${service} ${node.name}`, changed);
+  return changed;
 }
 
 async function upgradeKubelet(deps: RolloutDeps, node: NodeRef, input: KubernetesUpgradeInput, result: KubernetesUpgradeResult): Promise<void> {
