@@ -6,11 +6,10 @@ import type { KubernetesImages } from "../talosapi/kubernetesUpgrade";
 import { planRollout } from "../talosapi/plan";
 import { ClusterSpec, NodeSpec, controlPlanes } from "./domain";
 import { rolePatches } from "./patches";
-import { mergePatches } from "./userPatches";
+import { at, mergePatches } from "./userPatches";
 
 export type { KubernetesImages };
 
-const at = (doc: unknown, ...keys: string[]): unknown => keys.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), doc);
 const image = (doc: unknown, keys: string[], fallback: string): string => {
   const set = at(doc, ...keys);
   return typeof set === "string" && set !== "" ? set : fallback;

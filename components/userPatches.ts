@@ -101,7 +101,8 @@ interface Conflict {
   field: string;
   set: (v1: Doc) => boolean;
 }
-const at = (doc: Doc, ...keys: string[]): unknown => keys.reduce<unknown>((v, k) => (isMapping(v) ? v[k] : undefined), doc);
+/** The value at a path of nested mappings (undefined when any step is missing). */
+export const at = (doc: unknown, ...keys: string[]): unknown => keys.reduce<unknown>((v, k) => (isMapping(v) ? v[k] : undefined), doc);
 // siderolabs/talos v1.13.9 pkg/machinery/config/container/container.go:614-624 and the documents'
 // V1Alpha1ConflictValidate: network/resolver.go:146, network/time_sync.go:143, network/hostname.go:151.
 const CONFLICTS: Conflict[] = [
