@@ -5,6 +5,7 @@
  * Talos's controllers do. Secrets in the config are fake.
  */
 import { parseAllDocuments, stringify } from "yaml";
+import { at } from "../../components/userPatches";
 
 export interface RenderedResource {
   namespace: string;
@@ -30,7 +31,6 @@ export function generatedConfig(name: string, role: "controlplane" | "worker", v
   return `${stringify(v1)}---\n${stringify({ apiVersion: "v1alpha1", kind: "HostnameConfig", hostname: name, auto: "off" })}`;
 }
 
-const at = (doc: unknown, ...keys: string[]): unknown => keys.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), doc);
 
 /** The resources a config renders on a node of `role`, without versions. */
 export function renderResources(config: string, role: "controlplane" | "worker"): Omit<RenderedResource, "version">[] {
