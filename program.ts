@@ -3,9 +3,9 @@
  * exports what this returns; tests call it once per config.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { loadConfig } from "./components/config";
+import { loadConfig } from "./stack/loadConfig";
 import { NginxApp } from "./components/nginxApp";
-import { createProxmoxProvider } from "./components/proxmox";
+import { createProxmoxProvider } from "./stack/proxmoxConnection";
 import { TalosProxmoxCluster, TalosProxmoxClusterArgs } from "./components/talosProxmoxCluster";
 
 export function main() {

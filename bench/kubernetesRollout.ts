@@ -1,4 +1,4 @@
-import { upgradeKubernetes, type KubeOperations, type KubernetesImages, type NodeRef, type TalosOperations } from "../talosapi";
+import { upgradeKubernetes, type KubeOperations, type KubernetesImages, type NodeRef, type TalosOperations } from "../engines";
 
 /**
  * Child process for `npm run bench`: one rolling Kubernetes upgrade of argv[2] nodes (3 control

@@ -1,4 +1,4 @@
-import { upgradeCluster, type KubeOperations, type NodeRef, type TalosOperations } from "../talosapi";
+import { upgradeCluster, type KubeOperations, type NodeRef, type TalosOperations } from "../engines";
 
 /**
  * Child process for `npm run bench`: one rolling upgrade of argv[2] nodes (3 control planes, the

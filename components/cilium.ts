@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CILIUM_CHART_REPO, CniSpec } from "./domain";
+import { CILIUM_CHART_REPO, CniSpec } from "../config/domain";
 
 type CiliumSpec = Extract<CniSpec, { name: "cilium" }>;
 

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as talos from "../sdk/talos";
-import { Role } from "./domain";
+import { Role } from "../config/domain";
 
 /**
  * The cluster health wait, run only when it can matter: a `pulumi:index:Stash` records what the

@@ -14,7 +14,7 @@ export type {
 } from "./talosProxmoxCluster";
 export { NginxApp } from "./nginxApp";
 export type { NginxAppArgs } from "./nginxApp";
-export { ConfigError, validateConfig } from "./validate";
-export type { ValidateOptions, ValidatedConfig } from "./validate";
-export type { ClusterSpec, NodeSpec, Role } from "./domain";
-export { DEFAULT_TALOS_VERSION, DEFAULT_KUBERNETES_VERSIONS } from "./domain";
+export { ConfigError, validateConfig } from "../config/validate";
+export type { ValidateOptions, ValidatedConfig } from "../config/validate";
+export type { ClusterSpec, NodeSpec, Role } from "../config/domain";
+export { DEFAULT_TALOS_VERSION, DEFAULT_KUBERNETES_VERSIONS } from "../config/domain";

@@ -1,12 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as talos from "../sdk/talos";
-import { ClusterSpec, NodeSpec, cniByTalos, controlPlanes } from "./domain";
+import { ClusterSpec, NodeSpec, cniByTalos, controlPlanes } from "../config/domain";
 import { HealthGateState, healthGateHook } from "./healthGate";
 import { v01ChildAliases } from "./legacy";
-import { configPatches } from "./patches";
-import { TalosMember } from "./talosMember";
-import { TalosReboots, nodesToReboot } from "./talosReboots";
-import { TalosUpgrade } from "./talosUpgrade";
+import { configPatches } from "../config/patches";
+import { TalosMember } from "../resources/talosMember";
+import { TalosReboots, nodesToReboot } from "../resources/talosReboots";
+import { TalosUpgrade } from "../resources/talosUpgrade";
 
 export interface TalosClusterArgs {
   /** Cluster name, versions, endpoint, nodes and Talos settings. */
@@ -50,7 +50,7 @@ export function applyArgs(
     clientConfiguration,
     machineConfigurationInput: machineConfiguration,
     // A change that needs a reboot is staged instead of rebooting every node at once; the reboot
-    // resource then reboots the staged nodes one at a time (components/talosReboots.ts).
+    // resource then reboots the staged nodes one at a time (resources/talosReboots.ts).
     applyMode: "staged_if_needing_reboot",
     // Destroy leaves the node as is: the VM is deleted right after, reachable or not.
     onDestroy: { reset: false },

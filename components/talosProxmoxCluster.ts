@@ -1,13 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Settings } from "./configSchema";
-import { ClusterSpec, NodeSpec, imagePlatform } from "./domain";
+import { Settings } from "../config/schema";
+import { ClusterSpec, NodeSpec, imagePlatform } from "../config/domain";
 import { v01Alias } from "./legacy";
 import { TalosCluster } from "./talosCluster";
 import { TalosImage, TalosImageArgs } from "./talosImage";
 import { TalosVm, TalosVmArgs } from "./talosVm";
 import { installCilium } from "./cilium";
-import { validateConfig } from "./validate";
+import { validateConfig } from "../config/validate";
 
 /** One node of the cluster. */
 export interface TalosProxmoxNodeArgs {

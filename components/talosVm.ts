@@ -1,6 +1,6 @@
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
-import { CDROM_INTERFACE, CLOUD_INIT_INTERFACE, EXTRA_DISK_INTERFACE_PREFIX, INSTALL_DISK_INTERFACE, NodeSpec, StaticAddressing } from "./domain";
+import { CDROM_INTERFACE, CLOUD_INIT_INTERFACE, EXTRA_DISK_INTERFACE_PREFIX, INSTALL_DISK_INTERFACE, NodeSpec, StaticAddressing } from "../config/domain";
 import { v01Alias } from "./legacy";
 
 export interface TalosVmArgs {

@@ -10,7 +10,7 @@ fs.rmSync(dist, { recursive: true, force: true });
 execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(root, "tsconfig.build.json")], {
   stdio: "inherit",
 });
-// components/patches.ts reads the static patches from ../patches; talosapi/protos.ts its protos from ./proto.
+// config/patches.ts reads the static patches from ../patches; talosapi/protos.ts its protos from ./proto.
 fs.cpSync(path.join(root, "talosapi", "proto"), path.join(dist, "talosapi", "proto"), { recursive: true });
 fs.cpSync(path.join(root, "patches"), path.join(dist, "patches"), { recursive: true });
 // The Talos plugin declaration: Pulumi's language host finds it anywhere under node_modules.

@@ -1,11 +1,11 @@
 import * as YAML from "yaml";
 import { TALOS_CILIUM_VALUES, ciliumReleaseArgs, ciliumValues, mergeValues } from "../components/cilium";
-import { DEFAULT_CILIUM_VERSION, cniByTalos } from "../components/domain";
+import { DEFAULT_CILIUM_VERSION, cniByTalos } from "../config/domain";
 import { healthCheckPlan } from "../components/healthGate";
-import { configPatches } from "../components/patches";
-import { validateTalosPatch } from "../components/talosSchema/validate";
-import { cniSwitchProblem } from "../components/talosUpgrade";
-import { validateConfig } from "../components/validate";
+import { configPatches } from "../config/patches";
+import { validateTalosPatch } from "../config/talosSchema/checkDocuments";
+import { cniSwitchProblem } from "../resources/talosUpgrade";
+import { validateConfig } from "../config/validate";
 import { unwrap } from "../testkit/mocks";
 import { base, node } from "./helpers/configCases";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, stackConfig, toPulumiConfig } from "./helpers/program";

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { CONFIG_TABLE_END, CONFIG_TABLE_START, renderConfigTables } from "../components/configDocs";
+import { CONFIG_TABLE_END, CONFIG_TABLE_START, renderConfigTables } from "../config/keyDocs";
 import { cliConfigErrors } from "./helpers/pulumiCli";
 import { PROXMOX_CONFIG, ROOT, runProgram, toPulumiConfig } from "./helpers/program";
 

@@ -1,10 +1,10 @@
 import * as YAML from "yaml";
-import { configPatches, nodePatches, rolePatches } from "../components/patches";
-import { bootHardware } from "../components/talosReboots";
-import { validateTalosPatch } from "../components/talosSchema/validate";
+import { configPatches, nodePatches, rolePatches } from "../config/patches";
+import { bootHardware } from "../resources/talosReboots";
+import { validateTalosPatch } from "../config/talosSchema/checkDocuments";
 import { vmArgs } from "../components/talosVm";
-import { validateConfig } from "../components/validate";
-import { pciIdCredentialProblems } from "../components/proxmox";
+import { validateConfig } from "../config/validate";
+import { pciIdCredentialProblems } from "../stack/proxmoxConnection";
 import { base, node } from "./helpers/configCases";
 
 const INSTALLER = "factory.talos.dev/metal-installer/abc123:v1.13.9";

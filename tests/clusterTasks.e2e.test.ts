@@ -2,8 +2,8 @@
 // fake apid, the kubeconfig fetched from a control plane, the drain over HTTPS against an
 // in-memory Kubernetes.
 import * as fs from "node:fs";
-import { taskModulePath } from "../components/taskModule";
-import { readVersions, runKubernetesUpgrade, runRemoveNode, runRolledReboot, runUpgrade, type UpgradeTaskInput } from "../talosapi/tasks";
+import { taskModulePath } from "../resources/taskModule";
+import { readVersions, runKubernetesUpgrade, runRemoveNode, runRolledReboot, runUpgrade, type UpgradeTaskInput } from "../engines/tasks";
 import { FAST_TIMEOUTS, fakeControlPlane, fakeWorker, milestones, startFakeCluster, type FakeCluster } from "./helpers/fakeCluster";
 import { serveFakeKube, type FakeKubeServer } from "./helpers/fakeKubeHttps";
 import { clientConfiguration, createTestPki, type TestPki } from "./helpers/talosPki";

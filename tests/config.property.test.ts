@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { ConfigError, validateConfig } from "../components/validate";
+import { ConfigError, validateConfig } from "../config/validate";
 
 /** Anything YAML could produce where a value is expected. */
 const yamlish = fc.oneof(

@@ -1,6 +1,6 @@
-import { ConfigError, validateConfig } from "../components/validate";
-import { deriveMac, vmIdOffset } from "../components/network";
-import { DEFAULT_TALOS_VERSION } from "../components/domain";
+import { ConfigError, validateConfig } from "../config/validate";
+import { deriveMac, vmIdOffset } from "../config/network";
+import { DEFAULT_TALOS_VERSION } from "../config/domain";
 import { REJECTED_CONFIGS, base, node } from "./helpers/configCases";
 
 

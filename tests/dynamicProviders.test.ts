@@ -3,10 +3,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { memberProvider } from "../components/talosMember";
-import { rebootsProvider } from "../components/talosReboots";
-import { taskModulePath } from "../components/taskModule";
-import { upgradeProvider } from "../components/talosUpgrade";
+import { memberProvider } from "../resources/talosMember";
+import { rebootsProvider } from "../resources/talosReboots";
+import { taskModulePath } from "../resources/taskModule";
+import { upgradeProvider } from "../resources/talosUpgrade";
 import { ROOT } from "./helpers/program";
 
 /**
@@ -59,5 +59,5 @@ test("they run from their serialized text in a fresh Node process: no node is re
 });
 
 test("the task module they load is the compiled one in dist/", () => {
-  expect(taskModulePath()).toBe(path.join(ROOT, "dist", "talosapi", "tasks.js"));
+  expect(taskModulePath()).toBe(path.join(ROOT, "dist", "engines", "tasks.js"));
 });

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { validateTalosPatch } from "../components/talosSchema/validate";
+import { validateTalosPatch } from "../config/talosSchema/checkDocuments";
 import { unwrap } from "../testkit/mocks";
 import { PROXMOX_CONFIG, ProgramRun, ROOT, runProgram, stackConfig } from "./helpers/program";
 

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { deriveMac, isHostIPv4, isMacAddress, isMulticastMac, parseIpv4Network, placeInNetwork } from "../components/network";
+import { deriveMac, isHostIPv4, isMacAddress, isMulticastMac, parseIpv4Network, placeInNetwork } from "../config/network";
 
 describe("deriveMac", () => {
   test("always a well-formed, locally administered, unicast MAC, the same for the same input", () => {

@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as YAML from "yaml";
-import { validateConfig } from "../components/validate";
-import { PATCH_DIR, addressPatch, configPatches, nodePatches, rolePatches } from "../components/patches";
-import { validateTalosPatch } from "../components/talosSchema/validate";
-import { checkMergedConfig } from "../components/userPatches";
+import { validateConfig } from "../config/validate";
+import { PATCH_DIR, addressPatch, configPatches, nodePatches, rolePatches } from "../config/patches";
+import { validateTalosPatch } from "../config/talosSchema/checkDocuments";
+import { checkMergedConfig } from "../config/userPatches";
 import { STATIC, base, node } from "./helpers/configCases";
 
 const INSTALLER = "factory.talos.dev/metal-installer/abc123:v1.13.9";

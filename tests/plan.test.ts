@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
-import { formatPlan, planNodes } from "../components/plan";
-import { validateConfig } from "../components/validate";
+import { formatPlan, planNodes } from "../config/nodePlan";
+import { validateConfig } from "../config/validate";
 import { STATIC, base, node } from "./helpers/configCases";
 import { ROOT } from "./helpers/program";
 
@@ -25,7 +25,7 @@ describe("npm run plan: the nodes before anything exists", () => {
   });
 
   test("the script prints the dev stack's table with no Proxmox and no Pulumi CLI", () => {
-    const out = execFileSync(process.execPath, [path.join(ROOT, "bench", "run.js"), path.join(ROOT, "scripts", "plan.ts"), "dev"], {
+    const out = execFileSync(process.execPath, [path.join(ROOT, "bench", "run.js"), path.join(ROOT, "scripts", "printPlan.ts"), "dev"], {
       encoding: "utf8",
     });
     const lines = out.trim().split("\n");
@@ -60,7 +60,7 @@ describe("npm run plan with static addressing", () => {
   });
 
   test("the script prints the static example stack's addresses", () => {
-    const out = execFileSync(process.execPath, [path.join(ROOT, "bench", "run.js"), path.join(ROOT, "scripts", "plan.ts"), "static"], {
+    const out = execFileSync(process.execPath, [path.join(ROOT, "bench", "run.js"), path.join(ROOT, "scripts", "printPlan.ts"), "static"], {
       encoding: "utf8",
     });
     const [header, ...rows] = out.trim().split("\n");

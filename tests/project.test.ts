@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { NODE_KEYS, TOP_LEVEL_KEYS } from "../components/configSchema";
+import { NODE_KEYS, TOP_LEVEL_KEYS } from "../config/schema";
 import { ROOT } from "./helpers/program";
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
 const readme = read("README.md");

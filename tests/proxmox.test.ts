@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { readProxmoxConnection } from "../components/proxmox";
+import { readProxmoxConnection } from "../stack/proxmoxConnection";
 import { valueOf } from "../testkit/mocks";
 
 const TOKEN = "pulumi@pve!talos=11111111-2222-3333-4444-555555555555";

@@ -1,5 +1,5 @@
 import * as YAML from "yaml";
-import { validateTalosPatch } from "../components/talosSchema/validate";
+import { validateTalosPatch } from "../config/talosSchema/checkDocuments";
 import { unwrap } from "../testkit/mocks";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, stackConfig } from "./helpers/program";
 

@@ -1,4 +1,4 @@
-import { addressingChangeProblem, upgradeProvider, type UpgradeState } from "../components/talosUpgrade";
+import { addressingChangeProblem, upgradeProvider, type UpgradeState } from "../resources/talosUpgrade";
 import { unwrap } from "../testkit/mocks";
 import { PROXMOX_CONFIG, ProgramRun, toPulumiConfig } from "./helpers/program";
 import { REPLACED_ON_CHANGE, Step, addedLeaves, covers, transition } from "./helpers/transition";

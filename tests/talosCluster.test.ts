@@ -1,7 +1,7 @@
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { validateConfig } from "../components/validate";
+import { validateConfig } from "../config/validate";
 import { healthGateHook } from "../components/healthGate";
 import { TalosCluster } from "../components/talosCluster";
 import { base, node } from "./helpers/configCases";

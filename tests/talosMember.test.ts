@@ -1,6 +1,6 @@
-import { memberProvider, type MemberState } from "../components/talosMember";
-import { taskModulePath } from "../components/taskModule";
-import { controlPlaneRemovalProblem, upgradeProvider, type UpgradeState } from "../components/talosUpgrade";
+import { memberProvider, type MemberState } from "../resources/talosMember";
+import { taskModulePath } from "../resources/taskModule";
+import { controlPlaneRemovalProblem, upgradeProvider, type UpgradeState } from "../resources/talosUpgrade";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, stackConfig } from "./helpers/program";
 
 const runRemoveNode = jest.fn(async (input: { node: string }) => ({ node: input.node, reachable: true }));

@@ -1,6 +1,6 @@
 import { imageArgs, nodeSummaries } from "../components/talosProxmoxCluster";
 import { talosconfigArgs } from "../components/talosCluster";
-import { validateConfig } from "../components/validate";
+import { validateConfig } from "../config/validate";
 import { base, node } from "./helpers/configCases";
 
 const spec = (extra: Record<string, unknown> = {}) =>

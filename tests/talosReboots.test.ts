@@ -1,5 +1,5 @@
-import { nodesToReboot, rebootsProvider, type BootState, type RebootsState } from "../components/talosReboots";
-import { taskModulePath } from "../components/taskModule";
+import { nodesToReboot, rebootsProvider, type BootState, type RebootsState } from "../resources/talosReboots";
+import { taskModulePath } from "../resources/taskModule";
 
 const runRolledReboot = jest.fn(async (input: { only: string[] }) => input.only);
 jest.doMock(taskModulePath(), () => ({ runRolledReboot }));

@@ -1,11 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { validateConfig } from "../components/validate";
-import { PATCH_DIR, nodePatches, rolePatches } from "../components/patches";
-import { DOCUMENT_KINDS } from "../components/talosSchema/documents";
-import { Spec } from "../components/talosSchema/types";
-import { V1ALPHA1 } from "../components/talosSchema/v1alpha1";
-import { TalosProblem, validateTalosDocuments, validateTalosPatch } from "../components/talosSchema/validate";
+import { validateConfig } from "../config/validate";
+import { PATCH_DIR, nodePatches, rolePatches } from "../config/patches";
+import { DOCUMENT_KINDS } from "../config/talosSchema/documents";
+import { Spec } from "../config/talosSchema/types";
+import { V1ALPHA1 } from "../config/talosSchema/v1alpha1";
+import { TalosProblem, validateTalosDocuments, validateTalosPatch } from "../config/talosSchema/checkDocuments";
 import { base, node } from "./helpers/configCases";
 
 const INSTALLER = "factory.talos.dev/metal-installer/abc123:v1.13.9";
@@ -494,7 +494,7 @@ describe("the description itself", () => {
   }
 
   test("the totals in the header of documents.ts are true", () => {
-    const header = fs.readFileSync(path.join(__dirname, "..", "components", "talosSchema", "documents.ts"), "utf8");
+    const header = fs.readFileSync(path.join(__dirname, "..", "config", "talosSchema", "documents.ts"), "utf8");
     const v1 = count(V1ALPHA1);
     const docs = Object.values(DOCUMENT_KINDS).reduce(
       (sum, def) => sum + count({ kind: "object", fields: def.fields }).fields,

@@ -1,7 +1,7 @@
-import { taskModulePath } from "../components/taskModule";
-import { kubernetesImages, kubernetesPathProblem, kubernetesPlan } from "../components/kubernetesUpgrade";
-import { needsKubernetesUpgrade, needsRollout, upgradePlan, upgradeProvider, type UpgradeState } from "../components/talosUpgrade";
-import { validateConfig } from "../components/validate";
+import { taskModulePath } from "../resources/taskModule";
+import { kubernetesImages, kubernetesPathProblem, kubernetesPlan } from "../resources/kubernetesTargets";
+import { needsKubernetesUpgrade, needsRollout, upgradePlan, upgradeProvider, type UpgradeState } from "../resources/talosUpgrade";
+import { validateConfig } from "../config/validate";
 import { base, node } from "./helpers/configCases";
 
 const IMAGE_A = "factory.talos.dev/metal-installer/aaa:v1.12.11";

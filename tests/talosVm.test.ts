@@ -1,5 +1,5 @@
-import { vmIdOffset } from "../components/network";
-import { validateConfig } from "../components/validate";
+import { vmIdOffset } from "../config/network";
+import { validateConfig } from "../config/validate";
 import { TalosVm, cloudInit, vmArgs } from "../components/talosVm";
 import { STATIC, base, node } from "./helpers/configCases";
 import { RecordingMocks, settle, unwrap, useMocks, valueOf } from "../testkit/mocks";

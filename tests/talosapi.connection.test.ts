@@ -4,21 +4,8 @@ import * as grpc from "@grpc/grpc-js";
 import { createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import {
-  TalosApiError,
-  TalosClient,
-  connectTalos,
-  endpointHost,
-  TALOS_PROTO_DIR,
-  TALOS_PROTO_FILES,
-  getVersion,
-  parseTalosconfig,
-  routeAvoidingNode,
-  readFile,
-  relabelEd25519Key,
-  tlsFromClientConfiguration,
-  withDefaultPort,
-} from "../talosapi";
+import { TalosApiError, TalosClient, connectTalos, endpointHost, TALOS_PROTO_DIR, TALOS_PROTO_FILES, getVersion, parseTalosconfig, readFile, relabelEd25519Key, tlsFromClientConfiguration, withDefaultPort } from "../talosapi";
+import { routeAvoidingNode } from "../engines";
 import { FakeTalos, startFakeTalos } from "./helpers/fakeTalos";
 import { clientConfiguration, createTestPki, talosconfigYaml, type TestPki } from "./helpers/talosPki";
 

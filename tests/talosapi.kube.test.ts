@@ -2,7 +2,7 @@
 // API-server stand-in with client-certificate auth (127.0.0.1 only).
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
-import { drainNode, kubeApiFromKubeconfig, parseKubeconfig, waitNodeReady } from "../talosapi";
+import { drainNode, kubeApiFromKubeconfig, parseKubeconfig, waitNodeReady } from "../engines";
 import { FakeKube } from "./helpers/fakeKube";
 import { kubeconfigFor } from "./helpers/fakeKubeHttps";
 import { createTestPki, type TestPki } from "./helpers/talosPki";

@@ -3,7 +3,8 @@
 // and components, what a node's config looks like after, failures that stop it, resume, the
 // manifest sync (server-side apply on 1.13, create/replace on 1.12) and kube-proxy-less clusters.
 import { parseAllDocuments } from "yaml";
-import { RolloutError, manifestSyncMode, upgradeKubernetes, type KubernetesImages, type RolloutEvent } from "../talosapi";
+import { RolloutError } from "../talosapi";
+import { manifestSyncMode, upgradeKubernetes, type KubernetesImages, type RolloutEvent } from "../engines";
 import { FAST_TIMEOUTS, fakeControlPlane as cp, fakeWorker as worker, milestones, useFakeClusters, type FakeCluster } from "./helpers/fakeCluster";
 
 const TO = "1.36.4";

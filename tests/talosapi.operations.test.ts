@@ -1,29 +1,7 @@
 // Node operations against the fake apid: versions, pulls and upgrades on 1.13 and 1.12 nodes,
 // reboot waits, etcd, reset, kubeconfig and configuration apply.
 import * as grpc from "@grpc/grpc-js";
-import {
-  TalosApiError,
-  TalosClient,
-  applyConfiguration,
-  connectTalos,
-  etcdForfeitLeadership,
-  etcdMemberList,
-  etcdRemoveMemberById,
-  etcdStatus,
-  getBootId,
-  getBootTime,
-  getKubeconfig,
-  getVersion,
-  listServices,
-  pullImage,
-  reboot,
-  resetGraceful,
-  serviceProblem,
-  tlsFromClientConfiguration,
-  upgradeNode,
-  waitUntilDown,
-  waitUntilRebooted,
-} from "../talosapi";
+import { TalosApiError, TalosClient, applyConfiguration, connectTalos, etcdForfeitLeadership, etcdMemberList, etcdRemoveMemberById, etcdStatus, getBootId, getBootTime, getKubeconfig, getVersion, listServices, pullImage, reboot, resetGraceful, serviceProblem, tlsFromClientConfiguration, upgradeNode, waitUntilDown, waitUntilRebooted } from "../talosapi";
 import { FakeTalos, startFakeTalos } from "./helpers/fakeTalos";
 import { clientConfiguration, createTestPki, type TestPki } from "./helpers/talosPki";
 

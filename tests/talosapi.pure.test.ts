@@ -1,5 +1,6 @@
 // Pure parts of the room: tar reading, version ordering, rollout planning, image tags.
-import { compareTalosVersions, describePlan, hasLifecycleApi, imageTag, planRollout, readTar, readTarGz, sameVersion, type NodeRef } from "../talosapi";
+import { compareTalosVersions, hasLifecycleApi, readTar, readTarGz, sameVersion } from "../talosapi";
+import { describePlan, imageTag, planRollout, type NodeRef } from "../engines";
 import { tar, tarGz } from "./helpers/tarGz";
 
 describe("tar reader", () => {

@@ -1,6 +1,7 @@
 // Scale-down over the fake apid and in-memory Kubernetes: workers, control planes that leave etcd
 // themselves, dead control planes removed by member id through another one, and quorum refusals.
-import { RolloutError, removeNode } from "../talosapi";
+import { RolloutError } from "../talosapi";
+import { removeNode } from "../engines";
 import { fakeControlPlane, fakeWorker, milestones, useFakeClusters } from "./helpers/fakeCluster";
 
 const cp = fakeControlPlane;

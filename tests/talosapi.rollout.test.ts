@@ -1,7 +1,8 @@
 // The rollout engine end to end over the fake apid (real client, mutual TLS) and an in-memory
 // Kubernetes: order across nodes, A/B rollback stops it, resume, unreachable node, etcd gates,
 // a drain blocked by a PodDisruptionBudget, the legacy path for 1.12 nodes, rolled reboots.
-import { RolloutError, rolledReboot, rollout, talosOperations, type RolloutEvent } from "../talosapi";
+import { RolloutError } from "../talosapi";
+import { rolledReboot, rollout, talosOperations, type RolloutEvent } from "../engines";
 import { FAST_TIMEOUTS, fakeControlPlane, fakeWorker, milestones, useFakeClusters, type FakeCluster } from "./helpers/fakeCluster";
 
 const TARGET = "v1.13.10";

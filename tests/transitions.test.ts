@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { HealthGateState, healthCheckPlan } from "../components/healthGate";
-import { controlPlaneRemovalProblem, needsKubernetesUpgrade, needsRollout, upgradeProvider, type UpgradeState } from "../components/talosUpgrade";
-import { nodesToReboot, type BootState } from "../components/talosReboots";
+import { controlPlaneRemovalProblem, needsKubernetesUpgrade, needsRollout, upgradeProvider, type UpgradeState } from "../resources/talosUpgrade";
+import { nodesToReboot, type BootState } from "../resources/talosReboots";
 import { RecordingMocks, unwrap } from "../testkit/mocks";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, toPulumiConfig } from "./helpers/program";
 import { Step, planDestroy, planUpdate, transition } from "./helpers/transition";

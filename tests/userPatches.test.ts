@@ -1,4 +1,4 @@
-import { checkMergedConfig, describeProblem, mergePatches, resolvePatches } from "../components/userPatches";
+import { checkMergedConfig, describeProblem, mergePatches, resolvePatches } from "../config/userPatches";
 
 const files: Record<string, string> = {
   "patches/kubelet.yaml": "machine:\n  kubelet:\n    extraArgs:\n      max-pods: '250'\n",

@@ -3,7 +3,8 @@
  * Node readiness follows the fake nodes, the real operations over a real client, short timeouts,
  * and one timeline of both sides' calls.
  */
-import { connectTalos, kubeOperations, talosOperations, tlsFromClientConfiguration, type NodeRef, type RolloutDeps, type RolloutTimeouts, type TalosClient } from "../../talosapi";
+import { connectTalos, tlsFromClientConfiguration, type TalosClient } from "../../talosapi";
+import { kubeOperations, talosOperations, type NodeRef, type RolloutDeps, type RolloutTimeouts } from "../../engines";
 import { FakeKube } from "./fakeKube";
 import { startFakeTalos, type FakeNode, type FakeNodeSpec, type FakeTalos } from "./fakeTalos";
 import { clientConfiguration, createTestPki, type TestPki } from "./talosPki";

@@ -6,7 +6,7 @@
  * upgrade it also holds kubelet versions, control-plane static pods (from a Talos config
  * version) and the objects a manifest sync writes, whose workloads roll out at once unless stuck.
  */
-import type { EvictionResult, KubeApi, KubeNodeInfo, KubeObject, KubePodInfo, KubePodStatus, KubeResourceType } from "../../talosapi/kube";
+import type { EvictionResult, KubeApi, KubeNodeInfo, KubeObject, KubePodInfo, KubePodStatus, KubeResourceType } from "../../engines/kube";
 
 export interface FakePod extends KubePodInfo {
   node: string;

@@ -6,7 +6,7 @@
  */
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
-import type { KubeObject } from "../../talosapi/kube";
+import type { KubeObject } from "../../engines/kube";
 import type { FakeKube } from "./fakeKube";
 import type { TestPki } from "./talosPki";
 

@@ -5,7 +5,7 @@
  * Talos's controllers do. Secrets in the config are fake.
  */
 import { parseAllDocuments, stringify } from "yaml";
-import { at } from "../../components/userPatches";
+import { at } from "../../config/userPatches";
 
 export interface RenderedResource {
   namespace: string;

@@ -41,7 +41,7 @@ export const REPLACED_ON_CHANGE: Record<string, string[]> = {
     "checksumAlgorithm",
     "decompressionAlgorithm",
   ],
-  // This project's own dynamic providers: a node's membership is replaced with its VM (components/talosMember.ts diff).
+  // This project's own dynamic providers: a node's membership is replaced with its VM (resources/talosMember.ts diff).
   "pulumi-nodejs:dynamic:Resource": ["vm"],
   // siderolabs/terraform-provider-talos v0.11.0: the only RequiresReplace is a talos_version
   // downgrade of talos_machine_secrets (pkg/talos/talos_machine_secrets_resource.go:525-543);

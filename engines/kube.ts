@@ -3,7 +3,7 @@
  * Ready, delete the Node. Written against {@link KubeApi} so tests can use an in-memory fake;
  * `kubeHttp.ts` implements it over HTTPS from a kubeconfig.
  */
-import { pollUntil, sleep } from "./poll";
+import { pollUntil, sleep } from "../talosapi/poll";
 
 /** A Node as the drain needs it. */
 export interface KubeNodeInfo {

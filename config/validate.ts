@@ -23,11 +23,11 @@ import {
   nodeSchema,
   pciSchema,
   settingsSchema,
-} from "./configSchema";
+} from "./schema";
 import { configPatches } from "./patches";
-import { installerPlaceholder } from "./plan";
+import { installerPlaceholder } from "./nodePlan";
 import { ReadFile, checkMergedConfig, readProjectFile, resolvePatches } from "./userPatches";
-import { CheckedNode, RULES } from "./configRules";
+import { CheckedNode, RULES } from "./rules";
 import { deriveMac, vmIdOffset } from "./network";
 import { closest } from "./suggest";
 

@@ -3,8 +3,8 @@
  * unless etcd stays quorate, then drain, leave etcd (or, for a dead node, remove its member by id
  * through another control plane), reset, delete the Node. Deleting the VM is the caller's.
  */
-import { memberMatchesNode } from "./etcd";
-import { RolloutError } from "./errors";
+import { memberMatchesNode } from "../talosapi/etcd";
+import { RolloutError } from "../talosapi/errors";
 import { checkEtcd } from "./gates";
 import type { NodeRef } from "./operations";
 import type { RolloutDeps } from "./rollout";

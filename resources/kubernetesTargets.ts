@@ -2,11 +2,11 @@
  * What a `kubernetesVersion` change rolls, as pure data for the upgrade resource: each node's
  * target images, the order the preview shows, and the version paths Talos supports.
  */
-import type { KubernetesImages } from "../talosapi/kubernetesUpgrade";
-import { planRollout } from "../talosapi/plan";
-import { ClusterSpec, NodeSpec, controlPlanes } from "./domain";
-import { rolePatches } from "./patches";
-import { at, mergePatches } from "./userPatches";
+import type { KubernetesImages } from "../engines/kubernetesUpgrade";
+import { planRollout } from "../engines/rolloutPlan";
+import { ClusterSpec, NodeSpec, controlPlanes } from "../config/domain";
+import { rolePatches } from "../config/patches";
+import { at, mergePatches } from "../config/userPatches";
 
 export type { KubernetesImages };
 

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterSpec } from "./domain";
-import { STRUCTURED_KEYS } from "./configSchema";
-import { ProxmoxConnection, pciIdCredentialProblems, readProxmoxConnection } from "./proxmox";
-import { CONFIG_NAMESPACE, validateConfig } from "./validate";
+import { ClusterSpec } from "../config/domain";
+import { STRUCTURED_KEYS } from "../config/schema";
+import { ProxmoxConnection, pciIdCredentialProblems, readProxmoxConnection } from "./proxmoxConnection";
+import { CONFIG_NAMESPACE, validateConfig } from "../config/validate";
 
 /**
  * Reading stack config: the one place that does. Validation lives in `validate.ts`; components

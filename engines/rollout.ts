@@ -3,12 +3,12 @@
  * workers in batches; every node drained, rebooted, verified and uncordoned before the next step.
  * Any failure stops the rollout (no blind retry); running it again resumes past upgraded nodes.
  */
-import { RolloutError, detailOf } from "./errors";
+import { RolloutError, detailOf } from "../talosapi/errors";
 import { gateControlPlane, waitEtcdHealthy } from "./gates";
 import type { KubeOperations, NodeRef, RolloutTimeouts, TalosOperations } from "./operations";
 import { rolloutTimeouts } from "./operations";
-import { planRollout, type RolloutPlan } from "./plan";
-import { hasLifecycleApi, parseTalosVersion, sameVersion } from "./versions";
+import { planRollout, type RolloutPlan } from "./rolloutPlan";
+import { hasLifecycleApi, parseTalosVersion, sameVersion } from "../talosapi/versions";
 
 /** Progress report (never contains credentials). */
 export interface RolloutEvent {

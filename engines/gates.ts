@@ -2,12 +2,12 @@
  * etcd safety gates. Talos 1.13's LifecycleService checks nothing, so the client re-creates the
  * legacy Upgrade's guard: every member started and healthy, and never a two-member cluster.
  */
-import { memberMatchesNode } from "./etcd";
-import { RolloutError, messageOf } from "./errors";
-import type { EtcdMember } from "./messages";
-import { serviceProblem } from "./machine";
+import { memberMatchesNode } from "../talosapi/etcd";
+import { RolloutError, messageOf } from "../talosapi/errors";
+import type { EtcdMember } from "../talosapi/messages";
+import { serviceProblem } from "../talosapi/machine";
 import type { NodeRef, TalosOperations } from "./operations";
-import { pollUntil, type PollOptions } from "./poll";
+import { pollUntil, type PollOptions } from "../talosapi/poll";
 
 /** What the etcd check found. */
 export interface EtcdReport {

@@ -1,6 +1,6 @@
 /** The order of a rollout, as pure data for a preview: control planes one at a time, then workers in batches. */
 import type { NodeRef } from "./operations";
-import { sameVersion } from "./versions";
+import { sameVersion } from "../talosapi/versions";
 
 /** One node in the plan. `from` is undefined when its version is not known. */
 export interface PlannedNode {

@@ -1,14 +1,14 @@
 /**
- * The cluster-wide tasks the Pulumi upgrade resource runs (components/talosUpgrade.ts loads this
+ * The cluster-wide tasks the Pulumi upgrade resource runs (resources/talosUpgrade.ts loads this
  * module at run time, from the compiled package): connect with the cluster's client credentials,
  * roll a Talos or Kubernetes upgrade, read every node's version, remove a node, roll reboots.
  * Plain data in and out; nothing of Pulumi.
  */
-import { connectTalos, type TalosClient } from "./client";
-import { tlsFromClientConfiguration, type TalosClientConfiguration } from "./credentials";
-import { isUnreachable } from "./errors";
+import { connectTalos, type TalosClient } from "../talosapi/client";
+import { tlsFromClientConfiguration, type TalosClientConfiguration } from "../talosapi/credentials";
+import { isUnreachable } from "../talosapi/errors";
 import { kubeApiFromKubeconfig } from "./kubeHttp";
-import { getKubeconfig, getVersion } from "./machine";
+import { getKubeconfig, getVersion } from "../talosapi/machine";
 import { kubeOperations, routeAvoidingNode, talosOperations, type NodeRef, type RolloutTimeouts } from "./operations";
 import { upgradeKubernetes, type KubernetesImages, type KubernetesUpgradeResult } from "./kubernetesUpgrade";
 import { removeNode, type RemoveNodeResult } from "./removeNode";
@@ -109,7 +109,7 @@ export interface RemoveTaskInput extends ClusterAccess {
 
 /**
  * Takes one node out before its VM goes: drain, leave etcd (or remove a dead member through
- * another control plane), graceful reset, delete the Kubernetes Node (talosapi/removeNode.ts).
+ * another control plane), graceful reset, delete the Kubernetes Node (engines/removeNode.ts).
  * Calls go through the other control planes when there are any.
  */
 export async function runRemoveNode(input: RemoveTaskInput, onEvent?: (e: RolloutEvent) => void): Promise<RemoveNodeResult> {
@@ -129,7 +129,7 @@ export interface RebootTaskInput extends ClusterAccess {
   workerBatchSize: number;
 }
 
-/** Reboots the given nodes one control plane at a time, then workers in batches (talosapi/rollout.ts rolledReboot). */
+/** Reboots the given nodes one control plane at a time, then workers in batches (engines/rollout.ts rolledReboot). */
 export async function runRolledReboot(input: RebootTaskInput, onEvent?: (e: RolloutEvent) => void): Promise<string[]> {
   const cluster = await connectCluster(input);
   try {
@@ -142,12 +142,12 @@ export async function runRolledReboot(input: RebootTaskInput, onEvent?: (e: Roll
 export interface KubernetesUpgradeTaskInput extends ClusterAccess {
   /** e.g. `1.36.4`. */
   targetVersion: string;
-  /** Each node's target images, by node name (talosapi/kubernetesUpgrade.ts). */
+  /** Each node's target images, by node name (engines/kubernetesUpgrade.ts). */
   images: Record<string, KubernetesImages>;
   workerBatchSize: number;
 }
 
-/** Rolls Kubernetes to `targetVersion` on the given nodes, the way `talosctl upgrade-k8s` does (talosapi/kubernetesUpgrade.ts). */
+/** Rolls Kubernetes to `targetVersion` on the given nodes, the way `talosctl upgrade-k8s` does (engines/kubernetesUpgrade.ts). */
 export async function runKubernetesUpgrade(input: KubernetesUpgradeTaskInput, onEvent?: (e: RolloutEvent) => void): Promise<KubernetesUpgradeResult> {
   const cluster = await connectCluster(input);
   try {

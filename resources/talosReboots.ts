@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as talos from "../sdk/talos";
-import { ClusterSpec, NodeSpec } from "./domain";
+import { ClusterSpec, NodeSpec } from "../config/domain";
 import { requireBuiltTasks, taskModulePath } from "./taskModule";
 
 /**
@@ -8,7 +8,7 @@ import { requireBuiltTasks, taskModulePath } from "./taskModule";
  * passthrough devices: the VMs are updated with `rebootAfterUpdate: false`) and configs the
  * provider staged for the next reboot are recorded per node; when they differ from what the node
  * last booted with, its update reboots those nodes one control plane at a time, then workers in
- * batches, with the same gates as an upgrade (talosapi/rollout.ts rolledReboot), and records the
+ * batches, with the same gates as an upgrade (engines/rollout.ts rolledReboot), and records the
  * new state. A new VM boots with what it has, so it never waits. A failed reboot fails the update
  * and keeps the old records: the next `pulumi up` reboots what still waits.
  */
@@ -54,7 +54,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     const reboot = nodesToReboot(olds.booted, news.wanted);
     if (reboot.length > 0) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const task = require(TASK_MODULE) as typeof import("../talosapi/tasks");
+      const task = require(TASK_MODULE) as typeof import("../engines/tasks");
       const existing = news.nodes.filter((n) => olds.booted?.[n.name]);
       await task.runRolledReboot({
         nodes: existing,

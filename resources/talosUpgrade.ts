@@ -1,15 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as talos from "../sdk/talos";
-import { ClusterSpec } from "./domain";
-import { planRollout } from "../talosapi/plan";
-import { kubernetesImages, kubernetesPathProblem, kubernetesPlan, type KubernetesImages } from "./kubernetesUpgrade";
+import { ClusterSpec } from "../config/domain";
+import { planRollout } from "../engines/rolloutPlan";
+import { kubernetesImages, kubernetesPathProblem, kubernetesPlan, type KubernetesImages } from "./kubernetesTargets";
 import { requireBuiltTasks, taskModulePath } from "./taskModule";
 
 /**
  * The rolling Talos and Kubernetes upgrades as a resource: when the installer image or the Talos
  * version changes, its update upgrades the nodes that already existed (control planes one at a
- * time, then workers in batches; talosapi/rollout.ts); when `kubernetesVersion` changes, it then
- * rolls Kubernetes the way `talosctl upgrade-k8s` does (talosapi/kubernetesUpgrade.ts). Both run
+ * time, then workers in batches; engines/rollout.ts); when `kubernetesVersion` changes, it then
+ * rolls Kubernetes the way `talosctl upgrade-k8s` does (engines/kubernetesUpgrade.ts). Both run
  * before any config apply, so the applies that follow find every image already in place.
  * Creating it, previewing it and changing anything else never reaches a node. A failed rollout fails the update and leaves the old inputs in state, so the
  * next `pulumi up` tries again and skips the nodes already on the target version.
@@ -37,7 +37,7 @@ export interface UpgradeState {
   versions?: Record<string, string>;
   /** Kubernetes version (absent in the state of releases before the Kubernetes upgrade: then a change is only recorded). */
   kubernetesVersion?: string;
-  /** Each node's Kubernetes images on that version (components/kubernetesUpgrade.ts). */
+  /** Each node's Kubernetes images on that version (resources/kubernetesTargets.ts). */
   kubernetesImages?: Record<string, KubernetesImages>;
   /** The Kubernetes upgrade's order, one line per step: the preview shows it changing. */
   kubernetesPlan?: string[];
@@ -53,7 +53,7 @@ export function needsKubernetesUpgrade(olds: Pick<UpgradeState, "kubernetesVersi
   return olds.kubernetesVersion !== undefined && news.kubernetesVersion !== undefined && olds.kubernetesVersion !== news.kubernetesVersion;
 }
 
-/** The rollout order of a spec (talosapi/plan.ts): control planes one per step, then workers in batches. Pure. */
+/** The rollout order of a spec (engines/rolloutPlan.ts): control planes one per step, then workers in batches. Pure. */
 export function upgradePlan(spec: ClusterSpec, workerBatchSize: number, image: string): string[] {
   const plan = planRollout(spec.nodes, {}, spec.talosVersion, workerBatchSize);
   return plan.steps.map((step) => `${step.index + 1}. ${step.nodes.map((n) => n.name).join(", ")} → ${spec.talosVersion} (${image})`);
@@ -143,7 +143,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     const kubernetesRollout = needsKubernetesUpgrade(olds, news);
     if (!talosRollout && !kubernetesRollout) return { outs: { ...news, versions: { ...olds.versions } } };
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const task = require(TASK_MODULE) as typeof import("../talosapi/tasks");
+    const task = require(TASK_MODULE) as typeof import("../engines/tasks");
     // Nodes added in this update are installed from the new image and config; only the existing ones roll.
     const existing = news.nodes.filter((n) => olds.nodes.some((o) => o.name === n.name));
     const access = { nodes: existing, endpoints: existing.filter((n) => n.role === "controlplane").map((n) => n.ip), clientConfiguration: news.clientConfiguration };
@@ -168,7 +168,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
   // `pulumi refresh`: the version each node runs, so drift shows.
   async read(id: string, props: UpgradeState) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const task = require(TASK_MODULE) as typeof import("../talosapi/tasks");
+    const task = require(TASK_MODULE) as typeof import("../engines/tasks");
     const versions = await task.readVersions({ clientConfiguration: props.clientConfiguration, endpoints: props.nodes.filter((n) => n.role === "controlplane").map((n) => n.ip), nodes: props.nodes });
     return { id, props: { ...props, versions } };
   },

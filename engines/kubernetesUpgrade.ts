@@ -9,19 +9,19 @@
  * A node already on the target image is checked, not touched, so a second run resumes. Any
  * failure stops the upgrade with an error naming the node.
  */
-import { MANIFESTS, STATIC_POD_CONFIGS } from "./cosi";
+import { MANIFESTS, STATIC_POD_CONFIGS } from "../talosapi/cosi";
 import { setConfigValue } from "./configEdit";
-import { RolloutError, detailOf } from "./errors";
+import { RolloutError, detailOf } from "../talosapi/errors";
 import { checkEtcd } from "./gates";
 import type { KubeObject } from "./kube";
-import { serviceProblem } from "./machine";
+import { serviceProblem } from "../talosapi/machine";
 import type { SyncMode } from "./manifests";
 import type { NodeRef, RolloutTimeouts } from "./operations";
 import { rolloutTimeouts } from "./operations";
-import { planRollout } from "./plan";
-import { pollUntil } from "./poll";
+import { planRollout } from "./rolloutPlan";
+import { pollUntil } from "../talosapi/poll";
 import { runBatch, type RolloutDeps } from "./rollout";
-import { compareTalosVersions } from "./versions";
+import { compareTalosVersions } from "../talosapi/versions";
 
 /** The images a node runs Kubernetes from; the control-plane ones only on control planes. */
 export interface KubernetesImages {

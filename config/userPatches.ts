@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { UserPatch } from "./domain";
-import { TalosProblem, validateTalosDocuments, validateTalosPatch } from "./talosSchema/validate";
+import { TalosProblem, validateTalosDocuments, validateTalosPatch } from "./talosSchema/checkDocuments";
 
 /**
  * The user's own Talos patches: read (`@<path>` files), parsed and checked against the Talos v1.13

@@ -5,7 +5,7 @@
  * only through a sync like `talosctl upgrade-k8s` step "updating manifests" (talos_managed.go).
  */
 import type { KubeApi, KubeObject, KubeResourceType } from "./kube";
-import { pollUntil } from "./poll";
+import { pollUntil } from "../talosapi/poll";
 
 /** Field manager and inventory of Talos's own applies (constants.go KubernetesFieldManagerName, KubernetesBootstrapManifestsInventoryName). */
 export const TALOS_FIELD_MANAGER = "talos";

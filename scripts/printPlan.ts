@@ -6,8 +6,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { formatPlan, planNodes } from "../components/plan";
-import { CONFIG_NAMESPACE, ConfigError, validateConfig } from "../components/validate";
+import { formatPlan, planNodes } from "../config/nodePlan";
+import { CONFIG_NAMESPACE, ConfigError, validateConfig } from "../config/validate";
 
 const stack = process.argv[2] ?? "dev";
 const file = path.join(__dirname, "..", `Pulumi.${stack}.yaml`);

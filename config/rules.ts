@@ -1,5 +1,5 @@
 import { DEFAULT_CILIUM_VERSION, NodeSpec, SUPPORTED_KUBERNETES_MINORS, VM_ID_MAX, VM_ID_SPAN, talosMinor } from "./domain";
-import { Settings, describe } from "./configSchema";
+import { Settings, describe } from "./schema";
 import { Ipv4Network, isHostIPv4, isHostName, isIpAddress, isMacAddress, isMulticastMac, parseIpv4Network, placeInNetwork } from "./network";
 
 /**

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as talos from "../sdk/talos";
-import { ClusterSpec, NodeSpec, controlPlanes } from "./domain";
+import { ClusterSpec, NodeSpec, controlPlanes } from "../config/domain";
 import { requireBuiltTasks, taskModulePath } from "./taskModule";
 
 /**
@@ -47,7 +47,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
   },
   async delete(_id: string, props: MemberState) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const task = require(TASK_MODULE) as typeof import("../talosapi/tasks");
+    const task = require(TASK_MODULE) as typeof import("../engines/tasks");
     const nodes = [...props.controlPlanes.filter((n) => n.name !== props.node.name), props.node];
     const endpoints = props.controlPlanes.map((n) => n.ip);
     await task.runRemoveNode({ nodes, node: props.node.name, endpoints, clientConfiguration: props.clientConfiguration });

@@ -2,16 +2,16 @@
  * The operations a rollout or removal needs, as an interface the engine is written against, and
  * their implementations over a Talos client and a Kubernetes API. Tests swap in fakes.
  */
-import type { TalosClient } from "./client";
-import { etcdForfeitLeadership, etcdLeaveCluster, etcdMemberList, etcdRemoveMemberById, etcdStatus } from "./etcd";
-import { isUnreachable, labelNode } from "./errors";
-import { pullImage, upgradeNode, type TalosApiGeneration } from "./image";
+import type { TalosClient } from "../talosapi/client";
+import { etcdForfeitLeadership, etcdLeaveCluster, etcdMemberList, etcdRemoveMemberById, etcdStatus } from "../talosapi/etcd";
+import { isUnreachable, labelNode } from "../talosapi/errors";
+import { pullImage, upgradeNode, type TalosApiGeneration } from "../talosapi/image";
 import { drainNode, uncordon, waitKubeletVersion, waitNodeReady, waitStaticPod, deleteNode, type KubeApi, type KubeObject } from "./kube";
-import { getMachineConfig, getResource, listResources, type ResourceKind, type TalosResource } from "./cosi";
-import { applyConfiguration, getVersion, listServices, reboot, resetGraceful } from "./machine";
+import { getMachineConfig, getResource, listResources, type ResourceKind, type TalosResource } from "../talosapi/cosi";
+import { applyConfiguration, getVersion, listServices, reboot, resetGraceful } from "../talosapi/machine";
 import { syncManifests, type SyncMode } from "./manifests";
-import type { ContainerdNamespace, EtcdMember, EtcdMemberStatus, ServiceInfo } from "./messages";
-import { tryGetBootId, waitUntilDown, waitUntilRebooted } from "./wait";
+import type { ContainerdNamespace, EtcdMember, EtcdMemberStatus, ServiceInfo } from "../talosapi/messages";
+import { tryGetBootId, waitUntilDown, waitUntilRebooted } from "../talosapi/wait";
 
 /** A cluster node: Kubernetes/Talos hostname, address the Talos API routes to, and role. */
 export interface NodeRef {
