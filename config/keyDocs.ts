@@ -87,7 +87,7 @@ const NETWORK_DOCS: Record<(typeof NETWORK_KEYS)[number], KeyDoc> = {
     type: "`dhcp` or `static`",
     meaning: "`dhcp`: each node's `ip` is its DHCP reservation. `static`: a cloud-init drive and the Talos config fix it, nocloud image (see \"Static addresses\"); a running cluster can't switch",
   },
-  cidr: { type: "IPv4 network", defaultText: "none", meaning: "with `static` (required): the nodes' network, e.g. `10.0.10.0/24`; every node IP and the VIP inside it. Refused with `dhcp`" },
+  cidr: { type: "IPv4 network", defaultText: "none", meaning: "with `static` (required): the nodes' network, e.g. `10.0.10.0/24`; every node IP and the VIP inside it. With `dhcp` (optional): the subnet your DHCP serves, used only to check the addresses (without it the VIP's /24 is assumed for the control planes)" },
   gateway: { type: "IPv4", defaultText: "none", meaning: "with `static` (required): the default gateway, inside `cidr`, no node's IP nor the VIP. Refused with `dhcp`" },
   nameservers: { type: "list of IP addresses", meaning: "DNS servers (rendered as a `ResolverConfig` document, and on the cloud-init drive with `static`); empty keeps DHCP's; required with `static`" },
   timeServers: { type: "list of host names or IPs", meaning: "NTP servers (a `TimeSyncConfig` document); empty keeps Talos's default" },

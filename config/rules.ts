@@ -260,21 +260,41 @@ export const staticNeedsNameservers: Rule = ({ settings }) =>
     ? { problems: [`network.nameservers: is required with addressing static (no DHCP hands them out): DNS server IP addresses such as [10.0.10.1]`] }
     : {};
 
-/** `cidr` and `gateway` mean something only with static addresses: refused with DHCP rather than silently ignored. */
-export const dhcpHasNoStaticKeys: Rule = ({ settings }) => {
-  if (settings?.network.addressing !== "dhcp") return {};
-  return {
-    problems: (["cidr", "gateway"] as const)
-      .filter((key) => settings.network[key] !== undefined)
-      .map((key) => `network.${key}: only used with network.addressing static (addressing is dhcp); remove it, or set addressing: static`),
-  };
-};
+/**
+ * `gateway` means something only with static addresses: refused with DHCP rather than silently
+ * ignored. `cidr` with DHCP names the subnet the DHCP server serves, for the address checks only.
+ */
+export const dhcpHasNoGateway: Rule = ({ settings }) =>
+  settings?.network.addressing === "dhcp" && settings.network.gateway !== undefined
+    ? { problems: [`network.gateway: only used with network.addressing static (addressing is dhcp); remove it, or set addressing: static`] }
+    : {};
 
-/** The static network, when it is one. */
-function staticNetwork(settings: RuleInput["settings"]): Ipv4Network | undefined {
-  const cidr = settings?.network.addressing === "static" ? settings.network.cidr : undefined;
+/** The nodes' network as configured (required with static, optional with DHCP), when it is one. */
+function declaredNetwork(settings: RuleInput["settings"]): Ipv4Network | undefined {
+  const cidr = settings?.network.cidr;
   return cidr === undefined ? undefined : parseIpv4Network(cidr);
 }
+
+/**
+ * The control planes share the VIP over layer 2, so it must be a free address in their subnet
+ * (Talos docs, "Virtual (shared) IP", docs.siderolabs.com talos/v1.13 networking/vip). With a
+ * declared `network.cidr`, `addressesInCidr` checks that; with DHCP and no `cidr`, the VIP's /24 is
+ * assumed, and the message says how to declare a larger subnet.
+ */
+export const controlPlanesInVipSubnet: Rule = ({ settings, nodes }) => {
+  const vip = settings?.vip;
+  if (!settings || vip === undefined || !isHostIPv4(vip) || settings.network.cidr !== undefined) return {};
+  const assumed = `${vip.split(".").slice(0, 3).join(".")}.0/24`;
+  const net = parseIpv4Network(assumed)!;
+  const outside = nodes.filter((n) => n.spec.role === "controlplane" && isHostIPv4(n.spec.ip) && placeInNetwork(n.spec.ip, net) === "outside");
+  return {
+    problems: outside.map(
+      (n) =>
+        `${at(n, "ip")}: ${n.spec.ip} is outside ${assumed}, the VIP's subnet (a /24 is assumed with DHCP); the control planes ` +
+        `share the VIP over layer 2, so use an address in the VIP's subnet, or set network.cidr to your subnet if it is larger`,
+    ),
+  };
+};
 
 export const cidrIsNetwork: Rule = ({ settings }) => {
   const cidr = settings?.network.cidr;
@@ -291,9 +311,9 @@ function notAHost(ip: string, cidr: string, net: Ipv4Network): string | undefine
   return undefined;
 }
 
-/** Every node, the VIP and the gateway are usable hosts of the static network. */
+/** Every node, the VIP and the gateway are usable hosts of the declared network. */
 export const addressesInCidr: Rule = ({ settings, nodes }) => {
-  const net = staticNetwork(settings);
+  const net = declaredNetwork(settings);
   if (!settings || !net) return {};
   const cidr = settings.network.cidr!;
   const hint = `use a host address inside ${cidr}`;
@@ -344,7 +364,8 @@ export const RULES: Rule[] = [
   timeServersAreHosts,
   staticNeedsCidrAndGateway,
   staticNeedsNameservers,
-  dhcpHasNoStaticKeys,
+  dhcpHasNoGateway,
+  controlPlanesInVipSubnet,
   cidrIsNetwork,
   addressesInCidr,
   gatewayIsFree,

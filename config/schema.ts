@@ -176,7 +176,8 @@ export const settingsSchema = z.strictObject({
     .regex(/^v?\d+\.\d+\.\d+$/, must("a Kubernetes version of the form 1.34.1"))
     .optional(),
   vip: z.string(must("an IPv4 address such as 10.0.10.10")).optional(),
-  nodes: z.unknown(),
+  // Checked node by node (validate.ts), which also says when it is missing.
+  nodes: z.unknown().optional(),
   proxmoxNode: dnsLabel("pve").default("pve"),
   isoDatastore: nonEmpty("a Proxmox datastore name that holds ISO images, e.g. local").default("local"),
   isoDatastoreShared: bool("the ISO datastore is shared by every Proxmox host").default(false),

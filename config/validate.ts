@@ -36,6 +36,14 @@ export const CONFIG_NAMESPACE = "talos-proxmox";
 
 /** Every problem found in the config, each naming its key. */
 export class ConfigError extends Error {
+  /**
+   * Marks this as a `pulumi.RunError` without importing the SDK into the pure config room: the
+   * Node.js language host prints such an error's message alone, without a stack trace. The SDK
+   * recognises a RunError by this member (pulumi/pulumi v3.248.0 sdk/nodejs/errors.ts
+   * RunError.isInstance → utils.ts isInstance; cmd/run/run.ts uncaughtHandler).
+   */
+  readonly __pulumiRunError = true;
+
   constructor(
     public readonly problems: string[],
     what = `stack configuration (namespace ${CONFIG_NAMESPACE})`,

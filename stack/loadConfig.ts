@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec } from "../config/domain";
-import { STRUCTURED_KEYS } from "../config/schema";
+import { STRUCTURED_KEYS, TOP_LEVEL_KEYS } from "../config/schema";
+import { closest } from "../config/suggest";
 import { ProxmoxConnection, pciIdCredentialProblems, readProxmoxConnection } from "./proxmoxConnection";
 import { CONFIG_NAMESPACE, validateConfig } from "../config/validate";
 
@@ -25,7 +26,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const { connection, problems } = readProxmoxConnection(all, env);
   const raw = parseConfigValues(all);
   // One error for config and connection problems; the component logs the warnings.
-  problems.push(...pciIdCredentialProblems(raw.nodes, all, env));
+  problems.push(...pciIdCredentialProblems(raw.nodes, all, env), ...foreignNamespaceProblems(all));
   const { spec } = validateConfig(raw, { otherProblems: problems });
   return { spec, raw, proxmox: connection };
 }
@@ -48,4 +49,27 @@ function parseJson(text: string): unknown {
   } catch {
     return text; // the schema then reports it as "must be a list ..., got <text>"
   }
+}
+
+/** Namespaces whose keys are someone else's: the providers this program configures, and Pulumi's own. */
+const OTHER_NAMESPACES = ["proxmoxve", "kubernetes", "talos", "pulumi"];
+
+/**
+ * Keys that were meant for this program but sit in another namespace (`talos_proxmox:nodes`,
+ * `talosproxmox:vip`, or `nodes` under a typo'd project name): the CLI hands them over as they are,
+ * and without this the only symptom would be "nodes: is required". Pure.
+ */
+export function foreignNamespaceProblems(all: Record<string, string>): string[] {
+  return Object.keys(all).flatMap((fullKey) => {
+    const colon = fullKey.indexOf(":");
+    const namespace = fullKey.slice(0, colon);
+    const key = fullKey.slice(colon + 1);
+    if (colon < 0 || namespace === CONFIG_NAMESPACE || OTHER_NAMESPACES.includes(namespace)) return [];
+    const looksOurs = closest(namespace.replace(/[_.]/g, "-"), [CONFIG_NAMESPACE]) !== undefined || TOP_LEVEL_KEYS.includes(key);
+    if (!looksOurs) return [];
+    return [
+      `${fullKey}: namespace ${namespace} is not this program's; its keys are ${CONFIG_NAMESPACE}:<key> ` +
+        `(write ${CONFIG_NAMESPACE}:${key} in Pulumi.<stack>.yaml, or pulumi config set ${CONFIG_NAMESPACE}:${key} ...)`,
+    ];
+  });
 }

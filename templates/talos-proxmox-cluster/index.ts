@@ -12,7 +12,7 @@ function nodesOf(key: string, role: TalosProxmoxNodeArgs["role"], prefix: string
 
 const nodes = [...nodesOf("controlPlaneIps", "controlplane", "cp"), ...nodesOf("workerIps", "worker", "worker")];
 if (!nodes.some((n) => n.role === "controlplane")) {
-  throw new Error(`${pulumi.getProject()}:controlPlaneIps: give at least one IP, e.g. 10.0.10.11,10.0.10.12,10.0.10.13`);
+  throw new pulumi.RunError(`${pulumi.getProject()}:controlPlaneIps: give at least one IP, e.g. 10.0.10.11,10.0.10.12,10.0.10.13`);
 }
 
 // Every other setting of the component (README, "Configuration": patches, network, worker,

@@ -134,7 +134,9 @@ export const REJECTED_CONFIGS: [string, Record<string, unknown>, RegExp][] = [
   ["gateway is a node's IP", { ...base(), network: { ...STATIC, gateway: "10.0.10.12" } }, /^network\.gateway: 10\.0\.10\.12 is also nodes\[1\]\.ip \(talos-demo-02\); the gateway is your router's address/],
   ["gateway is the VIP", { ...base(), network: { ...STATIC, gateway: "10.0.10.10" } }, /^network\.gateway: 10\.0\.10\.10 is also the vip/],
   ["gateway not an address", { ...base(), network: { ...STATIC, gateway: "router" } }, /^network\.gateway: must be an IPv4 host address such as 10\.0\.10\.1, got "router"/],
-  ["cidr with dhcp", { ...base(), network: { cidr: "10.0.10.0/24" } }, /^network\.cidr: only used with network\.addressing static \(addressing is dhcp\); remove it, or set addressing: static/],
+  ["gateway with dhcp", { ...base(), network: { gateway: "10.0.10.1" } }, /^network\.gateway: only used with network\.addressing static \(addressing is dhcp\); remove it, or set addressing: static/],
+  ["control plane outside the VIP's /24 with dhcp", { ...base(), nodes: [node(1), node(2, { ip: "10.0.11.12" }), node(3)] }, /^nodes\[1\]\.ip: 10\.0\.11\.12 is outside 10\.0\.10\.0\/24, the VIP's subnet \(a \/24 is assumed with DHCP\).*set network\.cidr to your subnet if it is larger$/],
+  ["control plane outside a declared dhcp cidr", { ...base(), vip: "10.0.8.10", nodes: [node(1), node(2, { ip: "10.0.12.12" }), node(3)], network: { cidr: "10.0.8.0/22" } }, /^nodes\[1\]\.ip: 10\.0\.12\.12 is outside network\.cidr 10\.0\.8\.0\/22/],
   ["gateway with dhcp", { ...base(), network: { addressing: "dhcp", gateway: "10.0.10.1" } }, /^network\.gateway: only used with network\.addressing static/],
   ["duplicate inline manifest names", { ...base(), inlineManifests: [{ name: "a", contents: "x: 1" }, { name: "a", contents: "y: 2" }] }, /^inlineManifests\[1\]\.name: a is already used by inlineManifests\[0\]/],
 ];
