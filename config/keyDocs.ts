@@ -1,3 +1,4 @@
+import * as YAML from "yaml";
 import { z } from "zod";
 import { CILIUM_KEYS, NETWORK_KEYS, NODE_KEYS, ROLE_KEYS, Settings, networkSchema, pciSchema, settingsSchema } from "./schema";
 import { DEFAULT_KUBERNETES_VERSIONS, DEFAULT_TALOS_VERSION, talosMinor } from "./domain";
@@ -111,8 +112,8 @@ const PCI_DOCS: Record<keyof typeof pciSchema.shape, KeyDoc> = {
 function defaultOf(schema: z.ZodType): string | undefined {
   const parsed = schema.safeParse(undefined);
   if (!parsed.success || parsed.data === undefined) return undefined;
-  const value = parsed.data as unknown;
-  return Array.isArray(value) ? `\`[${value.join(", ")}]\`` : `\`${String(value)}\``;
+  // As it would be written in a stack file (flow style fits a table cell): lists and objects included.
+  return `\`${YAML.stringify(parsed.data, { collectionStyle: "flow" }).trim()}\``;
 }
 
 function table(rows: [string, KeyDoc, string | undefined][]): string {

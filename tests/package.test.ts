@@ -46,6 +46,12 @@ describe("the package", () => {
     expect(Object.values(manifest.dependencies as Record<string, string>).filter((v) => v.startsWith("file:"))).toEqual([]);
   });
 
+  test("ships the license its manifest names", () => {
+    expect(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).license).toBe("Apache-2.0");
+    expect(fs.readFileSync(path.join(ROOT, "LICENSE"), "utf8")).toMatch(/^\s*Apache License\s+Version 2\.0, January 2004[\s\S]*END OF TERMS AND CONDITIONS\s*$/);
+    expect(packedFiles()).toContain("LICENSE");
+  });
+
   test("a JavaScript program outside this repository gets three VMs on its Proxmox provider, three config applies, one bootstrap and a secret kubeconfig", async () => {
     const run = await runProgram({}, { program: programAt(path.join(project, "lab.js")) });
     const vms = run.mocks.ofType(VM);
