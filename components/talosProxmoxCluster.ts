@@ -8,6 +8,7 @@ import { TalosImage, TalosImageArgs } from "./talosImage";
 import { TalosVm, TalosVmArgs } from "./talosVm";
 import { installCilium } from "./cilium";
 import { validateConfig } from "../config/validate";
+import { recordPlan } from "../config/nodePlan";
 
 /** One node of the cluster. */
 export interface TalosProxmoxNodeArgs {
@@ -216,6 +217,7 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
     super("talos-proxmox:index:TalosProxmoxCluster", name, {}, componentOpts);
     for (const warning of warnings) void pulumi.log.warn(warning, this);
     this.spec = spec;
+    recordPlan(name, spec);
     const legacyName = adoptV01Layout ? spec.clusterName : undefined;
 
     const image = new TalosImage(name, imageArgs(spec, legacyName), { parent: this });

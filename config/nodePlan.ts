@@ -62,3 +62,21 @@ export function formatPlan(rows: PlannedNode[]): string {
   const line = (c: string[]) => c.map((v, i) => v.padEnd(widths[i])).join("  ").trimEnd();
   return [line(header), ...cells.map(line)].join("\n");
 }
+
+/** Where components record their specs for `talos-proxmox-plan`: one registry per process, whichever copy of this module recorded. */
+const PLANS = Symbol.for("talos-proxmox.plans");
+
+interface PlanRegistry {
+  [PLANS]?: { component: string; spec: ClusterSpec }[];
+}
+
+/** Records a cluster's validated spec under its component name (a TalosProxmoxCluster does, as it is constructed). */
+export function recordPlan(component: string, spec: ClusterSpec): void {
+  const registry = globalThis as PlanRegistry;
+  (registry[PLANS] ??= []).push({ component, spec });
+}
+
+/** Every spec recorded in this process so far, in the order the components were constructed. */
+export function recordedPlans(): { component: string; spec: ClusterSpec }[] {
+  return [...((globalThis as PlanRegistry)[PLANS] ?? [])];
+}

@@ -24,10 +24,8 @@ describe("npm run plan: the nodes before anything exists", () => {
     expect(hashOf({ ...base(), memory: 4096 })).toBe(hashOf(base()));
   });
 
-  test("the script prints the dev stack's table with no Proxmox and no Pulumi CLI", () => {
-    const out = execFileSync(process.execPath, [path.join(ROOT, "bench", "run.js"), path.join(ROOT, "scripts", "printPlan.ts"), "dev"], {
-      encoding: "utf8",
-    });
+  test("the bin prints the dev stack's table with no Proxmox and no Pulumi CLI (this project's own program, its config keys)", () => {
+    const out = execFileSync(process.execPath, [path.join(ROOT, "dist", "cli", "plan.js"), "dev"], { cwd: ROOT, encoding: "utf8" });
     const lines = out.trim().split("\n");
     expect(lines[0]).toMatch(/^name\s+role\s+host\s+vmId\s+mac\s+ip\s+config$/);
     expect(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 4))).toEqual([
@@ -59,10 +57,8 @@ describe("npm run plan with static addressing", () => {
     expect(hashOf({ ...base(), network: STATIC })).not.toBe(hashOf({ ...base(), network: { ...STATIC, gateway: "10.0.10.254" } }));
   });
 
-  test("the script prints the static example stack's addresses", () => {
-    const out = execFileSync(process.execPath, [path.join(ROOT, "bench", "run.js"), path.join(ROOT, "scripts", "printPlan.ts"), "static"], {
-      encoding: "utf8",
-    });
+  test("the bin prints the static example stack's addresses", () => {
+    const out = execFileSync(process.execPath, [path.join(ROOT, "dist", "cli", "plan.js"), "static"], { cwd: ROOT, encoding: "utf8" });
     const [header, ...rows] = out.trim().split("\n");
     expect(header).toMatch(/\saddress\s+gateway\s/);
     expect(rows.map((l) => l.split(/\s+/)[6])).toEqual(["10.0.40.11/24", "10.0.40.12/24", "10.0.40.13/24", "10.0.40.21/24", "10.0.40.22/24"]);

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
@@ -76,6 +77,38 @@ describe("the pulumi new template", () => {
       }
     }, 30000);
     afterAll(() => fs.rmSync(path.dirname(dir), { recursive: true, force: true }));
+
+    /** `npx talos-proxmox-plan <stack>` in the project: the bin npm links, run with the project as working directory. */
+    const planIn = (stack: string[], files: Record<string, unknown>) => {
+      for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), YAML.stringify(content));
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, "..", "node_modules", "talos-proxmox", "package.json"), "utf8"));
+      const bin = path.join(dir, "..", "node_modules", "talos-proxmox", manifest.bin["talos-proxmox-plan"]);
+      return spawnSync(process.execPath, [bin, ...stack], { cwd: dir, encoding: "utf8", timeout: 60_000 });
+    };
+
+    test("npx talos-proxmox-plan prints its nodes from its own config keys, with no Proxmox and no CLI", () => {
+      const run = planIn(["lab"], { "Pulumi.lab.yaml": { config: stackFromPrompts({ ...ANSWERS, workerIps: "10.0.10.21" }, "lab") } });
+      expect(run.status).toBe(0);
+      const [header, ...rows] = run.stdout.trim().split("\n");
+      expect(header).toMatch(/^name\s+role\s+host\s+vmId\s+mac\s+ip\s+config$/);
+      expect(rows.map((r) => [r.split(/\s+/)[0], r.split(/\s+/)[1], r.split(/\s+/)[5]])).toEqual([
+        ["cp-1", "controlplane", "10.0.10.11"],
+        ["cp-2", "controlplane", "10.0.10.12"],
+        ["cp-3", "controlplane", "10.0.10.13"],
+        ["worker-1", "worker", "10.0.10.21"],
+      ]);
+      expect(rows.every((r) => /\s[0-9A-F]{2}(:[0-9A-F]{2}){5}\s/.test(r))).toBe(true);
+    });
+
+    test("talos-proxmox-plan: a stack that does not exist, or a config the program refuses, is one message without a stack trace", () => {
+      const missing = planIn(["nosuch"], {});
+      expect(missing.status).toBe(1);
+      expect(missing.stderr).toMatch(/^talos-proxmox-plan: no stack "nosuch" in .*\(no Pulumi\.nosuch\.yaml\); stacks here: .*lab/);
+      const bad = planIn(["bad"], { "Pulumi.bad.yaml": { config: { ...stackFromPrompts(ANSWERS, "lab"), "lab:controlPlaneIps": "10.0.10.11,10.0.10.11" } } });
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toMatch(/^talos-proxmox-plan: Invalid TalosProxmoxCluster "cluster" arguments, 1 problem\(s\):\n {2}- nodes\[1\]\.ip: /m);
+      expect(bad.stderr).not.toMatch(/^\s+at /m);
+    });
 
     test("type-checks against the published declarations", () => {
       expect(typeCheck(dir)).toBe("");
