@@ -6,12 +6,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./stack/loadConfig";
 import { NginxApp } from "./components/nginxApp";
 import { createProxmoxProvider } from "./stack/proxmoxConnection";
-import { TalosProxmoxCluster, TalosProxmoxClusterArgs } from "./components/talosProxmoxCluster";
+import { TalosProxmoxCluster } from "./components/talosProxmoxCluster";
 
 export function main() {
-  const { raw, proxmox } = loadConfig();
-  // The raw stack config is the component's Args; it validates them (again) before registering.
-  const cluster = new TalosProxmoxCluster("cluster", raw as unknown as TalosProxmoxClusterArgs, {
+  const { config, proxmox } = loadConfig();
+  // Validated once, here: the component takes the checked config as it is.
+  const cluster = new TalosProxmoxCluster("cluster", config, {
     providers: [createProxmoxProvider(proxmox)],
     adoptV01Layout: true,
   });

@@ -7,7 +7,7 @@ import { TalosCluster } from "./talosCluster";
 import { TalosImage, TalosImageArgs } from "./talosImage";
 import { TalosVm, TalosVmArgs } from "./talosVm";
 import { installCilium } from "./cilium";
-import { validateConfig } from "../config/validate";
+import { ValidatedConfig, validateConfig } from "../config/validate";
 import { recordPlan } from "../config/nodePlan";
 
 /** One node of the cluster. */
@@ -210,9 +210,13 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
   /** The Cilium Helm release (`cni: cilium`); `provider` waits for it. */
   public cilium?: k8s.helm.v3.Release;
 
-  constructor(name: string, args: TalosProxmoxClusterArgs, opts?: TalosProxmoxClusterOptions) {
-    // Validated before anything (this component included) is registered.
-    const { spec, warnings } = validateConfig({ ...args }, { what: `TalosProxmoxCluster "${name}" arguments` });
+  /**
+   * @param args The cluster's settings, validated here before anything (this component included) is
+   *   registered; or a config already validated by `validateConfig` (a stack program that read and
+   *   checked its config once passes that on as it is).
+   */
+  constructor(name: string, args: TalosProxmoxClusterArgs | ValidatedConfig, opts?: TalosProxmoxClusterOptions) {
+    const { spec, warnings } = isValidated(args) ? args : validateConfig({ ...args }, { what: `TalosProxmoxCluster "${name}" arguments` });
     const { adoptV01Layout, ...componentOpts } = opts ?? {};
     super("talos-proxmox:index:TalosProxmoxCluster", name, {}, componentOpts);
     for (const warning of warnings) void pulumi.log.warn(warning, this);
@@ -288,6 +292,11 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
       },
     );
   }
+}
+
+/** Whether the Args are a config `validateConfig` returned (a spec with its warnings), not settings. */
+function isValidated(args: TalosProxmoxClusterArgs | ValidatedConfig): args is ValidatedConfig {
+  return "spec" in args && "warnings" in args;
 }
 
 /** The image: one schematic, its ISO on every host that runs a node (or once, on shared storage). Pure. */

@@ -1,9 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterSpec } from "../config/domain";
 import { STRUCTURED_KEYS, TOP_LEVEL_KEYS } from "../config/schema";
 import { closest } from "../config/suggest";
 import { ProxmoxConnection, pciIdCredentialProblems, readProxmoxConnection } from "./proxmoxConnection";
-import { CONFIG_NAMESPACE, validateConfig } from "../config/validate";
+import { CONFIG_NAMESPACE, ValidatedConfig, validateConfig } from "../config/validate";
 
 /**
  * Reading stack config: the one place that does. Validation lives in `validate.ts`; components
@@ -11,24 +10,21 @@ import { CONFIG_NAMESPACE, validateConfig } from "../config/validate";
  */
 
 export interface LoadedConfig {
-  spec: ClusterSpec;
-  /** The raw `talos-proxmox:*` values, as the component's Args. */
-  raw: Record<string, unknown>;
+  /** The validated config with its warnings, as the cluster component takes it. */
+  config: ValidatedConfig;
   proxmox: ProxmoxConnection;
 }
 
 /**
- * Reads this stack's `talos-proxmox:*` and `proxmoxve:*` config, validates both (one error listing
- * every problem) and logs warnings.
+ * Reads this stack's `talos-proxmox:*` and `proxmoxve:*` config and validates both (one error listing
+ * every problem); the component logs the warnings.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): LoadedConfig {
   const all = pulumi.runtime.allConfig();
   const { connection, problems } = readProxmoxConnection(all, env);
   const raw = parseConfigValues(all);
-  // One error for config and connection problems; the component logs the warnings.
   problems.push(...pciIdCredentialProblems(raw.nodes, all, env), ...foreignNamespaceProblems(all));
-  const { spec } = validateConfig(raw, { otherProblems: problems });
-  return { spec, raw, proxmox: connection };
+  return { config: validateConfig(raw, { otherProblems: problems }), proxmox: connection };
 }
 
 /** Strips the namespace and parses the JSON text Pulumi uses for structured values. */

@@ -1,6 +1,7 @@
 import * as YAML from "yaml";
 import { isoFileName } from "../components/talosImage";
 import { FAKE_KUBECONFIG, FAKE_TALOSCONFIG, isSecretWrapper, unwrap } from "../testkit/mocks";
+import * as validation from "../config/validate";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, stackConfig } from "./helpers/program";
 
 /** The whole program with Pulumi.dev.yaml, the walk-through's demo environment. */
@@ -136,5 +137,19 @@ describe("program with Pulumi.dev.yaml", () => {
     // The cluster's own provider stays, for the user's workloads.
     expect(off.mocks.ofType("pulumi:providers:kubernetes").map((r) => r.name)).toEqual(["cluster-k8s"]);
     expect(off.values.nginxUrl).toBeUndefined();
+  });
+});
+
+describe("the stack program and its config", () => {
+  test("validates the stack config once and hands the component the checked spec", async () => {
+    const validate = jest.spyOn(validation, "validateConfig");
+    try {
+      const run = await runProgram({ ...stackConfig("dev"), ...PROXMOX_CONFIG });
+      expect(validate).toHaveBeenCalledTimes(1);
+      const spec = validate.mock.results[0].value.spec as validation.ValidatedConfig["spec"];
+      expect(run.mocks.ofType("proxmoxve:index/vmLegacy:VmLegacy").map((r) => (unwrap(r.inputs) as { name: string }).name)).toEqual(spec.nodes.map((n) => n.name));
+    } finally {
+      validate.mockRestore();
+    }
   });
 });
