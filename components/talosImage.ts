@@ -70,7 +70,7 @@ export class TalosImage extends pulumi.ComponentResource {
       { schematic: renderSchematic(args.kernelArgs, args.extensions) },
       {
         parent: this,
-        // The provider updates a changed schematic in place and keeps the old ID (see README,
+        // The provider updates a changed schematic in place and keeps the old ID (see docs/day-two.md,
         // "Changing extensions or kernel args"); only a new resource gets the new schematic's ID.
         replaceOnChanges: ["schematic"],
         aliases: legacy(talos.imageFactory.Schematic.__pulumiType, "schematic"),

@@ -77,7 +77,7 @@ export interface TalosProxmoxRoleArgs {
 
 /**
  * Arguments of {@link TalosProxmoxCluster}: the same keys, defaults and rules as the stack config
- * (README, "Configuration"). Only `clusterName` and `nodes` are required. Plain values, not
+ * (docs/configuration.md). Only `clusterName` and `nodes` are required. Plain values, not
  * Outputs: they are validated before anything is registered.
  */
 export interface TalosProxmoxClusterArgs {

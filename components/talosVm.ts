@@ -96,7 +96,7 @@ export function vmArgs(args: TalosVmArgs): proxmoxve.VmLegacyArgs {
  * - `type` left unset: Proxmox writes NoCloud unless the `ostype` is Windows (Cloudinit.pm
  *   get_cloudinit_format; ours is l26), and `type` is ForceNew
  *   (bpg vm.go:1026-1032), so setting it would turn adding the drive to an existing VM into a
- *   replacement; unset, that is an in-place update (and refused by the program, see README).
+ *   replacement; unset, that is an in-place update (and refused by the program, see docs/day-two.md).
  * - No user data: Proxmox's generated user-data starts with `#cloud-config`, which Talos treats as
  *   "no config" and waits in maintenance mode for the config to be applied (Talos v1.13.9 nocloud.go).
  */

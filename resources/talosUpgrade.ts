@@ -85,7 +85,7 @@ type AddressingView = Pick<UpgradeState, "nodes" | "addressing">;
 
 /**
  * A change of how a running cluster is addressed, refused with the reason and the way to do it
- * (README, "Static addresses"). Pure; `olds` is empty on create, when anything goes.
+ * (docs/configuration.md, "Static addresses"). Pure; `olds` is empty on create, when anything goes.
  * - dhcp ↔ static: the image and installer change platform, so every node would be reinstalled,
  *   and adding a cloud-init drive to a running VM needs it powered off, which the provider does
  *   for every changed VM at once or (with `rebootAfterUpdate: false`) refuses (bpg v0.111.1

@@ -7,9 +7,10 @@ const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
 const readme = read("README.md");
 
 describe("the project's promises stay true", () => {
-  test("every config key is in the README's configuration tables", () => {
+  test("every config key is in the configuration reference's tables", () => {
+    const reference = read("docs/configuration.md");
     for (const key of [...TOP_LEVEL_KEYS, ...NODE_KEYS]) {
-      expect([key, readme.includes(`| \`${key}\``) || readme.includes(`\`${key}\`, `)]).toEqual([key, true]);
+      expect([key, reference.includes(`| \`${key}\``) || reference.includes(`\`${key}\`, `)]).toEqual([key, true]);
     }
   });
 
@@ -20,6 +21,16 @@ describe("the project's promises stay true", () => {
       .split("\n")
       .filter((l) => /^npm /.test(l));
     expect(ci).toEqual(quickstart);
+  });
+
+  test("the README is a user's page: at most 200 lines, the plan before the first pulumi up, every docs link resolves", () => {
+    expect(readme.split("\n").length).toBeLessThanOrEqual(200);
+    const order = ["npm ci", "Pulumi.dev.yaml", "npm run plan", "pulumi up", "--show-secrets kubeconfig", "nginxUrl", "pulumi destroy"].map((s) => readme.indexOf(s));
+    expect(order.every((at) => at >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    const links = [...readme.matchAll(/\]\(((?:docs\/)?[\w.-]+\.md|LICENSE)\)/g)].map((m) => m[1]);
+    expect(links.length).toBeGreaterThan(5);
+    for (const link of links) expect([link, fs.existsSync(path.join(ROOT, link))]).toEqual([link, true]);
   });
 
   test("no stack file holds a credential", () => {
