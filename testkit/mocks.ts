@@ -116,7 +116,8 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
   }
 
   /**
-   * Runs a registration's before-hooks as the engine does before the provider's create or update:
+   * Runs a registration's before-hooks as the engine does before the provider's create or update
+   * (pulumi/pulumi v3.248.0 pkg/resource/deploy/step.go:293-305 CreateStep, 925-940 UpdateStep):
    * before-create for a resource the prior state lacks, before-update when its inputs differ from
    * the prior state's (an unchanged resource gets no step and no hook). A hook's error is recorded;
    * the engine would fail the update there, while this run goes on so the test can report it.

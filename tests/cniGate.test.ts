@@ -67,6 +67,10 @@ describe("cni: cilium on day one", () => {
   });
 
   test("Cilium is installed after the gate passed, and the cluster's workloads after Cilium", () => {
+    const gateUrn = run.requests.get(GATE)!.urn;
+    const releaseUrn = run.requests.get(`${RELEASE}::cluster-cilium`)!.urn;
+    expect(run.requests.get("pulumi:providers:kubernetes::cluster-k8s-cni")!.propertyDependencies.kubeconfig).toContain(gateUrn);
+    expect(run.requests.get("pulumi:providers:kubernetes::cluster-k8s")!.propertyDependencies.kubeconfig).toContain(releaseUrn);
     const [gate] = gateRuns(run);
     const release = completed(RELEASE, "cluster-cilium");
     expect(release.arrived).toBeGreaterThan(gate.finished!);
@@ -87,6 +91,9 @@ describe("cni: none on day one", () => {
     expect(outcome(gateRuns(run))).toEqual([["beforeCreate", "passed"]]);
     expect(run.mocks.ofType(RELEASE)).toEqual([]);
     expect(run.values.kubeconfig).toContain("kind: Config");
+    // What waits for the gate: the cluster's Kubernetes provider, through the kubeconfig.
+    const gateUrn = run.requests.get(GATE)!.urn;
+    expect(run.requests.get("pulumi:providers:kubernetes::cluster-k8s")!.propertyDependencies.kubeconfig).toContain(gateUrn);
     // Still raised after `pulumi up`: the serving CSRs wait for the user's CNI.
     expect(talosDiagnostics(run.mocks).map((d) => d.id)).toEqual(["kubelet-csr"]);
     expect(seenIn(run)).toEqual([["kubelet-csr"]]);
