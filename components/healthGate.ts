@@ -1,12 +1,20 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as talos from "../sdk/talos";
 import { Role } from "../config/domain";
+import { PENDING_SERVING_CSR, goDurationMs, waitTalosHealthy } from "../engines/clusterHealth";
+import type { NodeRef } from "../engines/operations";
+import { connectTalosOperations } from "../engines/tasks";
 
 /**
  * The cluster health wait, run only when it can matter: a `pulumi:index:Stash` records what the
  * cluster was last checked with (the bootstrap and each node's applied config), and a hook on
  * its create and update runs the Talos health check before it. Nothing changed → no update → no
  * call to the nodes; hooks never run on preview (`onDryRun` defaults to false).
+ *
+ * Which check: with a CNI Talos deploys (flannel, custom), Talos's own (`talos:cluster/getHealth`).
+ * With the CNI after the gate (cilium, none), Talos's checks can't pass before it runs (the pending
+ * kubelet serving CSRs raise a diagnostic, see engines/clusterHealth.ts): the gate runs the same
+ * Talos-side checks itself, without that diagnostic.
  */
 
 /** What the health gate records, per node by name. */
@@ -47,7 +55,10 @@ export interface HealthGateHookArgs {
   clientConfiguration: pulumi.Output<talos.ClientConfiguration>;
   /** Go duration, e.g. `10m`. */
   timeout: string;
-  /** No CNI comes with Talos (none, or Cilium installed after the gate): nodes are not Ready yet, so Talos and etcd checks only. */
+  /**
+   * No CNI comes with Talos (none, or Cilium installed after the gate): nodes are not Ready and
+   * serving CSRs wait for a pod network, so Talos-side checks only, without the `kubelet-csr` diagnostic.
+   */
   cniAfterGate: boolean;
 }
 
@@ -61,6 +72,10 @@ export function healthGateHook(name: string, args: HealthGateHookArgs, opts?: pu
     const clientConfiguration = await new Promise<talos.ClientConfiguration>((resolve) =>
       args.clientConfiguration.apply(resolve),
     );
+    if (args.cniAfterGate) {
+      await waitTalosBeforeCni(clientConfiguration, nodeRefs(next), args.timeout);
+      return;
+    }
     await talos.cluster.getHealth(
       {
         clientConfiguration,
@@ -73,4 +88,22 @@ export function healthGateHook(name: string, args: HealthGateHookArgs, opts?: pu
       opts,
     );
   });
+}
+
+/** The gate's nodes as the engines name them. Pure. */
+export function nodeRefs(state: HealthGateState): NodeRef[] {
+  return Object.keys(state.nodes)
+    .sort()
+    .map((name) => ({ name, ip: state.nodes[name].ip, role: state.nodes[name].role }));
+}
+
+/** Talos's checks over the Talos API, minus the diagnostic no cluster can clear before its CNI runs. */
+async function waitTalosBeforeCni(clientConfiguration: talos.ClientConfiguration, nodes: NodeRef[], timeout: string): Promise<void> {
+  const endpoints = nodes.filter((n) => n.role === "controlplane").map((n) => n.ip);
+  const cluster = connectTalosOperations({ clientConfiguration, endpoints, nodes });
+  try {
+    await waitTalosHealthy(cluster.talos, nodes, { ignoreDiagnostics: [PENDING_SERVING_CSR], timeoutMs: goDurationMs(timeout) });
+  } finally {
+    cluster.close();
+  }
 }

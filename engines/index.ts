@@ -15,3 +15,4 @@ export * from "./removeNode";
 export * from "./rollout";
 export * from "./rolloutPlan";
 export * from "./tasks";
+export * from "./clusterHealth";

@@ -9,7 +9,7 @@ import { tlsFromClientConfiguration, type TalosClientConfiguration } from "../ta
 import { isUnreachable } from "../talosapi/errors";
 import { kubeApiFromKubeconfig } from "./kubeHttp";
 import { getKubeconfig, getVersion } from "../talosapi/machine";
-import { kubeOperations, routeAvoidingNode, talosOperations, type NodeRef, type RolloutTimeouts } from "./operations";
+import { kubeOperations, routeAvoidingNode, talosOperations, type NodeRef, type RolloutTimeouts, type TalosOperations } from "./operations";
 import { upgradeKubernetes, type KubernetesImages, type KubernetesUpgradeResult } from "./kubernetesUpgrade";
 import { removeNode, type RemoveNodeResult } from "./removeNode";
 import { rolledReboot, rollout, type RolloutDeps, type RolloutEvent } from "./rollout";
@@ -58,6 +58,13 @@ export async function connectCluster(access: ClusterAccess, avoid?: string): Pro
     clients.forEach((c) => c.close());
     throw error;
   }
+}
+
+/** Talos operations through the endpoints, no Kubernetes (the health gate runs before the API server may be up). */
+export function connectTalosOperations(access: ClusterAccess): { talos: TalosOperations; close(): void } {
+  const tls = tlsFromClientConfiguration(access.clientConfiguration);
+  const clients = access.endpoints.map((endpoint) => connectTalos({ endpoint, tls }));
+  return { talos: talosOperations(routeAvoidingNode(clients), access.timeouts), close: () => clients.forEach((c) => c.close()) };
 }
 
 /** Rolls the upgrade (see `rollout`), then reads back every node's version. */

@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
+import * as YAML from "yaml";
 
 /** When a request reached the mock engine and when it was answered. */
 interface Timed {
@@ -21,6 +23,19 @@ export interface Registration extends Timed {
 
 export interface InvokeCall extends Timed {
   token: string;
+}
+
+/** A resource hook the mock engine ran before a registration was answered. */
+export interface HookRun {
+  hook: string;
+  kind: "beforeCreate" | "beforeUpdate";
+  /** `type::name` of the resource. */
+  resource: string;
+  /** Order among requests (the same clock as `arrived`/`completed`). */
+  started: number;
+  finished?: number;
+  /** The hook's error: the engine would fail that step and the update. */
+  error?: string;
 }
 
 /** The wrapper Pulumi's RPC layer uses for a secret value inside mock inputs. */
@@ -54,6 +69,7 @@ export const FAKE_TALOSCONFIG = "context: demo\ncontexts:\n  demo:\n    key: S0V
 export class RecordingMocks implements pulumi.runtime.Mocks {
   public readonly registrations: Registration[] = [];
   public readonly calls: InvokeCall[] = [];
+  public readonly hookRuns: HookRun[] = [];
   private clock = 0;
 
   /**
@@ -63,7 +79,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
    */
   constructor(
     private readonly latencyMs: Record<string, number> = {},
-    private readonly priorState: Map<string, Record<string, unknown>> = new Map(),
+    public readonly priorState: Map<string, Record<string, unknown>> = new Map(),
   ) {}
 
   /** The state each resource was given, by `type::name`: the prior state of a next run. */
@@ -97,6 +113,37 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     record.completed = this.clock++;
     record.completedAt = performance.now();
     return result;
+  }
+
+  /**
+   * Runs a registration's before-hooks as the engine does before the provider's create or update
+   * (pulumi/pulumi v3.248.0 pkg/resource/deploy/step.go:293-305 CreateStep, 925-940 UpdateStep):
+   * before-create for a resource the prior state lacks, before-update when its inputs differ from
+   * the prior state's (an unchanged resource gets no step and no hook). A hook's error is recorded;
+   * the engine would fail the update there, while this run goes on so the test can report it.
+   */
+  async runBeforeHooks(req: RegisterRequest): Promise<void> {
+    const key = `${req.getType()}::${req.getName()}`;
+    const newInputs = unwrap(deserializeProperties(req.getObject())) as Record<string, unknown>;
+    const prior = this.priorState.get(key);
+    const oldInputs = prior ? Object.fromEntries(Object.keys(newInputs).map((k) => [k, prior[k]])) : undefined;
+    if (oldInputs && JSON.stringify(oldInputs) === JSON.stringify(newInputs)) return;
+    const kind = oldInputs ? "beforeUpdate" : "beforeCreate";
+    const binding = req.getHooks();
+    const names: string[] = binding ? (kind === "beforeCreate" ? binding.getBeforeCreateList() : binding.getBeforeUpdateList()) : [];
+    for (const name of names) {
+      const hook = HOOKS_BY_NAME.get(name);
+      if (!hook) throw new Error(`mock engine: hook ${name} was never registered`);
+      const run: HookRun = { hook: name, kind, resource: key, started: this.clock++ };
+      this.hookRuns.push(run);
+      enterHook(this);
+      try {
+        await hook.callback({ urn: "", id: "", name: req.getName(), type: req.getType(), newInputs, oldInputs });
+      } catch (error) {
+        run.error = error instanceof Error ? error.message : String(error);
+      }
+      run.finished = this.clock++;
+    }
   }
 
   /** Registrations of one type, e.g. `proxmoxve:index/vmLegacy:VmLegacy`. */
@@ -166,6 +213,19 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     }
   }
 
+  /**
+   * What `talos:cluster/getHealth` finds (terraform-provider-talos v0.11.0
+   * talos_cluster_health_data_source.go:252-256): Talos's pre-boot-sequence checks, which include
+   * "no diagnostics" (siderolabs/talos v1.13.0 pkg/cluster/check/default.go:182, diagnostics.go:58).
+   * Only that check is modelled: the others pass in this fake.
+   */
+  private talosHealthProblems(inputs: HealthInputs): string[] {
+    const ips = [...inputs.controlPlaneNodes, ...(inputs.workerNodes ?? [])].sort();
+    const diagnostics = talosDiagnostics(this);
+    if (diagnostics.length === 0) return [];
+    return [`active diagnostics: ${ips.map((ip) => `${ip}: ${diagnostics.map((d) => d.message).join(", ")}`).join("; ")}`];
+  }
+
   private answer(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
     const inputs = args.inputs as Record<string, unknown>;
     switch (args.token) {
@@ -193,12 +253,61 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         };
       case "talos:client/getConfiguration:getConfiguration":
         return { ...inputs, id: "talosconfig", talosConfig: FAKE_TALOSCONFIG };
-      case "talos:cluster/getHealth:getHealth":
+      case "talos:cluster/getHealth:getHealth": {
+        const problems = this.talosHealthProblems(unwrap(inputs) as HealthInputs);
+        // `details`: what the SDK's invoke reports of a failed call (as gRPC carries a provider's error).
+        const message = `cluster health check failed: ${problems.join("; ")}`;
+        if (problems.length > 0) throw Object.assign(new Error(message), { details: message });
         return { ...inputs, id: "healthy" };
+      }
       default:
         throw new Error(`mock: unknown invoke ${args.token}`);
     }
   }
+}
+
+interface HealthInputs {
+  controlPlaneNodes: string[];
+  workerNodes?: string[];
+}
+
+/** Every document of every machine-config patch rendered so far (the configs the nodes run). */
+function renderedPatchDocs(calls: InvokeCall[]): Record<string, any>[] { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return calls
+    .filter((c) => c.token === "talos:machine/getConfiguration:getConfiguration")
+    .flatMap((c) => (unwrap(c.inputs.configPatches) as string[] | undefined) ?? [])
+    .flatMap((patch) => YAML.parseAllDocuments(patch).map((d) => d.toJS() ?? {}));
+}
+
+/**
+ * What the cluster looks like to Talos when a health check arrives, from what the program
+ * registered and completed by then. A CNI runs when Talos deploys one (flannel or `custom` URLs
+ * in the configs) or once a Cilium Helm release has completed, in this run or an earlier one.
+ */
+export function clusterView(mocks: RecordingMocks): { servingCertRotation: boolean; cniRunning: boolean } {
+  const docs = renderedPatchDocs(mocks.calls);
+  const rotation = docs.some((d) => String(d.machine?.kubelet?.extraArgs?.["rotate-server-certificates"]) === "true");
+  const talosCni = docs.some((d) => ["flannel", "custom"].includes(d.cluster?.network?.cni?.name));
+  const isCilium = (type: string, inputs: unknown) => type === "kubernetes:helm.sh/v3:Release" && (unwrap(inputs) as { chart?: string }).chart === "cilium";
+  const cilium =
+    mocks.registrations.some((r) => isCilium(r.type, r.inputs) && r.completed !== undefined) ||
+    [...mocks.priorState].some(([key, state]) => isCilium(key.split("::")[0], state));
+  return { servingCertRotation: rotation, cniRunning: talosCni || cilium };
+}
+
+/**
+ * Talos's diagnostics as it raises them (siderolabs/talos v1.13.9
+ * internal/app/machined/pkg/controllers/runtime/internal/diagnostics/kubelet_csr_not_approved.go:76,118,
+ * diagnostic.go:45): `kubelet-csr` on every node while its kubelet serves no certificate and its
+ * serving CSR is not approved. With `rotate-server-certificates` on, the approver approves it; the
+ * approver's pod neither tolerates not-ready nodes nor uses the host network
+ * (kubelet-serving-cert-approver v0.11.0 deploy/standalone-install.yaml:202-210), so it runs only
+ * once a CNI does.
+ */
+export function talosDiagnostics(mocks: RecordingMocks): { id: string; message: string }[] {
+  const view = clusterView(mocks);
+  if (!view.servingCertRotation || view.cniRunning) return [];
+  return [{ id: "kubelet-csr", message: "kubelet server certificate rotation is enabled, but CSR is not approved" }];
 }
 
 /** The value of an Output (tests run with preview=false, so every value is known). */
@@ -215,6 +324,41 @@ export function settle(): Promise<void> {
   return pulumi.runtime.disconnect();
 }
 
+/** The parts of a RegisterResource request (the SDK's gRPC message) the mock engine reads. */
+export interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getObject(): Parameters<typeof deserializeProperties>[0];
+  getHooks(): { getBeforeCreateList(): string[]; getBeforeUpdateList(): string[] } | undefined;
+}
+
+let hookEngine: RecordingMocks | undefined;
+const enterHook = (mocks: RecordingMocks) => {
+  hookEngine = mocks;
+};
+
+/** The mock engine whose hook is running (its view of the cluster is the one a fake API should show). */
+export function mocksRunningHooks(): RecordingMocks {
+  if (!hookEngine) throw new Error("no hook runs under the mock engine");
+  return hookEngine;
+}
+
+/** Every ResourceHook the program created, by name: the monitor itself only ever sees names. */
+const HOOKS_BY_NAME = new Map<string, pulumi.ResourceHook>();
+
+/** Records hooks as the SDK registers them (runtime/resource.js registerResourceHook, called by the ResourceHook constructor). */
+function recordResourceHooks(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const runtime = require("@pulumi/pulumi/runtime/resource") as { registerResourceHook(hook: pulumi.ResourceHook): Promise<void>; __recorded?: true };
+  if (runtime.__recorded) return;
+  const register = runtime.registerResourceHook;
+  runtime.registerResourceHook = (hook) => {
+    HOOKS_BY_NAME.set(hook.name, hook);
+    return register(hook);
+  };
+  runtime.__recorded = true;
+}
+
 /** Sets up the mock runtime; call before constructing anything. */
 export function useMocks(mocks: RecordingMocks, stack = "test"): void {
   // setMocks does all its work before its first await.
@@ -226,10 +370,12 @@ export function useMocks(mocks: RecordingMocks, stack = "test"): void {
  * Pulumi's mock monitor has no `registerResourceHook` (a documented limitation, pulumi/docs#16461),
  * so registering a resource with hooks would wait forever. The engine only needs the hook's name,
  * which the registration carries: acknowledge it on the monitor the public `getMonitor` returns.
- * (Hooks run in the engine, never under mocks; tests call the hook functions directly.)
+ * Hooks run in the engine; under mocks, `RecordingMocks.runBeforeHooks` runs the before-hooks when a
+ * test asks for it (tests/helpers/program.ts `runHooks`); otherwise tests call the hook functions directly.
  */
 export function acknowledgeResourceHooks(): void {
   const monitor = pulumi.runtime.getMonitor() as { registerResourceHook?: unknown } | undefined;
   if (!monitor) throw new Error("acknowledgeResourceHooks: call pulumi.runtime.setMocks first");
+  recordResourceHooks();
   monitor.registerResourceHook ??= (_req: unknown, callback: (err: null, resp: object) => void) => callback(null, {});
 }

@@ -94,7 +94,7 @@ describe("the order with Cilium", () => {
   });
 
   test("the health gate checks Talos and etcd only: no node is Ready before Cilium runs", () => {
-    // The gate's hook is built with cniNone = !cniByTalos(cni) (components/talosCluster.ts).
+    // The gate's hook is built with cniAfterGate = !cniByTalos(cni) (components/talosCluster.ts); tests/cniGate.test.ts runs it.
     expect(cniByTalos(specOf().talos.cni)).toBe(false);
     expect(cniByTalos(validateConfig(base()).spec.talos.cni)).toBe(true);
     const state = { bootstrap: "b", nodes: { a: { role: "controlplane" as const, ip: "10.0.10.11", config: "h" } } };

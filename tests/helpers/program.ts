@@ -127,6 +127,8 @@ export interface RunOptions {
   program?: () => object;
   /** Project name (the namespace of the program's own config). Default: `talos-proxmox`. */
   project?: string;
+  /** Run each registration's before-create/before-update hooks first, as the engine does (RecordingMocks.runBeforeHooks). */
+  runHooks?: boolean;
 }
 
 export async function runProgram(config: Record<string, string>, options: RunOptions = {}): Promise<ProgramRun> {
@@ -143,11 +145,15 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
   const monitor = pulumi.runtime.getMonitor() as any;
   const register = monitor.registerResource.bind(monitor);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  monitor.registerResource = (req: any, callback: (err: unknown, resp: any) => void) =>
-    register(req, (err: unknown, resp: { getUrn(): string }) => {
-      if (!err) requests.set(`${req.getType()}::${req.getName()}`, describeRequest(req, resp.getUrn()));
-      callback(err, resp);
-    });
+  monitor.registerResource = (req: any, callback: (err: unknown, resp: any) => void) => {
+    const answer = () =>
+      register(req, (err: unknown, resp: { getUrn(): string }) => {
+        if (!err) requests.set(`${req.getType()}::${req.getName()}`, describeRequest(req, resp.getUrn()));
+        callback(err, resp);
+      });
+    if (!options.runHooks) return answer();
+    void mocks.runBeforeHooks(req).then(answer, (error: unknown) => callback(error, undefined));
+  };
   acknowledgeResourceHooks();
   // The SDK formats a stack trace for every promise it tracks (runtime/debuggable.js), through
   // jest's source maps: most of a run's time. The program's errors are asserted by message.

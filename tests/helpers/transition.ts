@@ -1,5 +1,5 @@
 import { RecordingMocks, unwrap } from "../../testkit/mocks";
-import { ProgramRun, RegistrationRequest, runProgram } from "./program";
+import { ProgramRun, RegistrationRequest, RunOptions, runProgram } from "./program";
 
 /**
  * What a real `pulumi up` from config A to config B would do, worked out the way the engine does
@@ -80,11 +80,15 @@ const firstRuns = new Map<string, Promise<ProgramRun>>();
  * Runs the program with config A, then with config B (B sees A's state), and plans the update.
  * Runs of the same config A are shared within a test file: the program is deterministic.
  */
-export async function transition(configA: Record<string, string>, configB: Record<string, string>): Promise<Transition> {
-  const key = JSON.stringify(configA);
-  if (!firstRuns.has(key)) firstRuns.set(key, runProgram(configA));
+export async function transition(
+  configA: Record<string, string>,
+  configB: Record<string, string>,
+  options: Pick<RunOptions, "runHooks"> = {},
+): Promise<Transition> {
+  const key = JSON.stringify([configA, options]);
+  if (!firstRuns.has(key)) firstRuns.set(key, runProgram(configA, options));
   const a = await firstRuns.get(key)!;
-  const b = await runProgram(configB, { mocks: new RecordingMocks({}, a.mocks.state) });
+  const b = await runProgram(configB, { ...options, mocks: new RecordingMocks({}, a.mocks.state) });
   return { a, b, steps: planUpdate(a, b) };
 }
 
