@@ -15,7 +15,7 @@ const RELEASE = "kubernetes:helm.sh/v3:Release";
 const GATE = "pulumi:index:Stash::cluster-health";
 
 /** The dev stack with more settings, as Pulumi hands config to the program. */
-const devStack = (settings: Record<string, unknown> = {}) => {
+const devStack = (settings: Record<string, unknown> = {}): Record<string, string> => {
   const extra = toPulumiConfig(settings);
   return { ...stackConfig("dev"), ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [`talos-proxmox:${k}`, v])), ...PROXMOX_CONFIG };
 };

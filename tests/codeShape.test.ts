@@ -21,8 +21,8 @@ function functionLengths(dir: string): { where: string; lines: number }[] {
   });
 }
 
-test("no function in components/, config/, resources/ or stack/ is 60 lines or longer (builders are pure functions; constructors wire them)", () => {
-  const all = ["components", "config", "resources", "stack"].flatMap((dir) => functionLengths(path.join(ROOT, dir)).map((f) => ({ ...f, where: `${dir}/${f.where}` })));
+test("no function in a shipped folder is 60 lines or longer (builders are pure functions; constructors wire them)", () => {
+  const all = ["components", "config", "resources", "stack", "engines", "talosapi", "sdk", "cli"].flatMap((dir) => functionLengths(path.join(ROOT, dir)).map((f) => ({ ...f, where: `${dir}/${f.where}` })));
   expect(all.length).toBeGreaterThan(50);
   expect(all.filter((f) => f.lines >= 60)).toEqual([]);
 });

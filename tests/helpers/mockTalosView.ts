@@ -8,7 +8,7 @@ import type { EtcdMember, EtcdMemberStatus, ServiceInfo } from "../../talosapi/m
 import { RecordingMocks, talosDiagnostics } from "../../testkit/mocks";
 
 const healthy = (id: string): ServiceInfo => ({ id, state: "Running", health: { unknown: false, healthy: true, last_message: "" } });
-const STATUS: EtcdMemberStatus = { protocol_version: "3.6", db_size: "1", db_size_in_use: "1", leader: "1", raft_index: "1", raft_term: "1", raft_applied_index: "1", errors: [] };
+const STATUS: EtcdMemberStatus = { protocol_version: "3.6", db_size: "1", db_size_in_use: "1", leader: "1", raft_index: "1", raft_term: "1", raft_applied_index: "1", errors: [], is_learner: false, member_id: "0", storage_version: "3.6.0" };
 
 export function talosViewOfMocks(mocks: RecordingMocks, nodes: NodeRef[]): TalosOperations {
   const members: EtcdMember[] = nodes
