@@ -123,11 +123,11 @@ export interface TalosProxmoxClusterArgs {
   cni?: string;
   /** With `cni: cilium`: chart `version` (default pinned), `hubble` (default false), Helm `values` merged over the program's. */
   cilium?: { version?: string; hubble?: boolean; values?: Record<string, unknown> };
-  /** Manifest URLs for `cni: custom`, https and pinned to a release. */
+  /** Manifest URLs for `cni: custom`, https and pinned to a release. Default: none. */
   cniUrls?: string[];
-  /** More manifest URLs the control planes apply (`cluster.extraManifests`), https and pinned to a release. */
+  /** More manifest URLs the control planes apply (`cluster.extraManifests`), https and pinned to a release. Default: none. */
   extraManifests?: string[];
-  /** Manifests given inline (`cluster.inlineManifests`); names unique. */
+  /** Manifests given inline (`cluster.inlineManifests`); names unique. Default: none. */
   inlineManifests?: { name: string; contents: string }[];
   /**
    * How the nodes get their addresses, and DNS and NTP servers for every node. `addressing`:
@@ -143,7 +143,7 @@ export interface TalosProxmoxClusterArgs {
   /**
    * Talos patches for every node, applied after the program's own: YAML text (strategic merge, one or
    * more documents, Talos 1.13 kinds included) or `@<path>` to a file relative to the project
-   * directory. Checked against the Talos v1.13 config before anything is registered.
+   * directory. Checked against the Talos v1.13 config before anything is registered. Default: none.
    */
   patches?: string[];
   /** Workers upgraded together in a rolling Talos upgrade. Default: 1. */
