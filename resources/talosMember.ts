@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as talos from "../sdk/talos";
 import { ClusterSpec, NodeSpec, controlPlanes } from "../config/domain";
-import { requireBuiltTasks, taskModulePath } from "./taskModule";
+import { loadTasks, requireBuiltTasks } from "./taskModule";
 
 /**
  * A node's membership in the cluster, as a resource whose delete takes the node out gracefully
@@ -13,8 +13,6 @@ import { requireBuiltTasks, taskModulePath } from "./taskModule";
  * operation: pulumi/pulumi v3.208.0 pkg/resource/deploy/step.go isDeletedWith), so teardown stays
  * fast and never asks the last etcd member to leave.
  */
-
-const TASK_MODULE = taskModulePath();
 
 /** The membership's inputs, as its provider receives them. */
 export interface MemberState {
@@ -46,8 +44,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     return { outs: news };
   },
   async delete(_id: string, props: MemberState) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const task = require(TASK_MODULE) as typeof import("../engines/tasks");
+    const task = loadTasks();
     const nodes = [...props.controlPlanes.filter((n) => n.name !== props.node.name), props.node];
     const endpoints = props.controlPlanes.map((n) => n.ip);
     await task.runRemoveNode({ nodes, node: props.node.name, endpoints, clientConfiguration: props.clientConfiguration });

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as talos from "../sdk/talos";
 import { ClusterSpec, NodeSpec } from "../config/domain";
-import { requireBuiltTasks, taskModulePath } from "./taskModule";
+import { loadTasks, PROVIDER_KEY, requireBuiltTasks, type WithProvider } from "./taskModule";
 
 /**
  * Rolled reboots as a resource. VM changes that only a reboot brings into effect (cores, memory,
@@ -12,8 +12,6 @@ import { requireBuiltTasks, taskModulePath } from "./taskModule";
  * new state. A new VM boots with what it has, so it never waits. A failed reboot fails the update
  * and keeps the old records: the next `pulumi up` reboots what still waits.
  */
-
-const TASK_MODULE = taskModulePath();
 
 /** What a node runs with: its VM (a new one boots fresh), hardware, and a staged config's hash. */
 export interface BootState {
@@ -47,14 +45,14 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     return { id: "talos-reboots", outs: { ...inputs, booted: inputs.wanted } };
   },
   async diff(_id: string, olds: RebootsState, news: RebootsState) {
-    const keys = ["nodes", "workerBatchSize", "wanted", "clientConfiguration"] as const;
-    return { changes: keys.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k])), replaces: [] };
+    const keys = ["nodes", "workerBatchSize", "wanted", "clientConfiguration", PROVIDER_KEY] as const;
+    const stored = (state: RebootsState) => state as WithProvider<RebootsState>;
+    return { changes: keys.some((k) => JSON.stringify(stored(olds)[k]) !== JSON.stringify(stored(news)[k])), replaces: [] };
   },
   async update(_id: string, olds: RebootsState, news: RebootsState) {
     const reboot = nodesToReboot(olds.booted, news.wanted);
     if (reboot.length > 0) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const task = require(TASK_MODULE) as typeof import("../engines/tasks");
+      const task = loadTasks();
       const existing = news.nodes.filter((n) => olds.booted?.[n.name]);
       await task.runRolledReboot({
         nodes: existing,
