@@ -15,7 +15,7 @@ export interface TalosProxmoxNodeArgs {
   name: string;
   /** IPv4 address the node gets (its DHCP reservation for the node's MAC, or fixed with static addressing); unique. */
   ip: string;
-  /** `controlplane` or `worker`; at least one control plane, an odd number for etcd quorum. */
+  /** `controlplane` or `worker`; 1 control plane, or 3 or more (2 are refused: etcd quorum 2 of 2), best an odd number. */
   role: "controlplane" | "worker";
   /** Proxmox node that runs the VM. Default: `proxmoxNode`. */
   host?: string;

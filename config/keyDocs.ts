@@ -62,7 +62,7 @@ const SETTINGS_DOCS: Record<Exclude<keyof Settings, "nodes">, KeyDoc> & { nodes:
 const NODE_DOCS: Record<(typeof NODE_KEYS)[number], KeyDoc> = {
   name: { type: "DNS label, unique", defaultText: "required", meaning: "VM name and Talos hostname" },
   ip: { type: "IPv4, unique", defaultText: "required", meaning: "the address DHCP reserves for the node's MAC; with `network.addressing: static`, the node's fixed address inside `network.cidr`" },
-  role: { type: "`controlplane` or `worker`", defaultText: "required", meaning: "at least one control plane; an even count is a warning (etcd quorum)" },
+  role: { type: "`controlplane` or `worker`", defaultText: "required", meaning: "1 control plane, or 3 or more: 2 are refused (etcd quorum 2 of 2), another even count is a warning" },
   host: { type: "DNS label", defaultText: "`proxmoxNode`", meaning: "Proxmox node that runs the VM (changing it replaces the VM)" },
   vmId: { type: "100-999999999, unique", defaultText: "from `vmIdBase`", meaning: "Proxmox VM ID (changing it replaces the VM)" },
   mac: { type: "unicast MAC, unique", defaultText: "derived", meaning: "NIC MAC; derived ones are locally administered (`x2:..`) from cluster and node name" },
