@@ -149,6 +149,10 @@ export interface TalosProxmoxClusterArgs {
   upgradeBatchSize?: number;
   /** How long `pulumi up` waits for the cluster to be healthy (Go duration). Default: `10m`. */
   healthTimeout?: string;
+  /** How long a node may take to come back from a reboot in an upgrade or rolled reboot (Go duration above zero). Default: `15m`. */
+  rebootTimeout?: string;
+  /** How long draining a node may take in an upgrade, reboot or removal (Go duration above zero). Default: `5m`. */
+  drainTimeout?: string;
   /** Stack program only: deploy the sample NGINX app. Default: true. */
   workloadEnabled?: boolean;
   /** Stack program only: NGINX replicas. Default: 2. */

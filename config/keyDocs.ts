@@ -53,6 +53,8 @@ const SETTINGS_DOCS: Record<Exclude<keyof Settings, "nodes">, KeyDoc> & { nodes:
   patches: { type: "list of patches", meaning: "your Talos patches for every node (see \"Your own Talos patches\")" },
   upgradeBatchSize: { type: "integer > 0", meaning: "workers upgraded (or whose kubelets are upgraded, or rebooted) together when `talosVersion`, the image or `kubernetesVersion` changes (control planes always one at a time; README \"Upgrading\")" },
   healthTimeout: { type: "Go duration", meaning: "how long `pulumi up` waits for the cluster to be healthy after a change" },
+  rebootTimeout: { type: "Go duration > 0", meaning: "how long a node may take to come back from a reboot during an upgrade or a rolled reboot before the update fails" },
+  drainTimeout: { type: "Go duration > 0", meaning: "how long draining a node may take (upgrade, reboot, removal) before the update fails, e.g. while a PodDisruptionBudget blocks an eviction" },
   workloadEnabled: { type: "boolean", meaning: "deploy the sample NGINX app" },
   nginxReplicas: { type: "integer > 0", meaning: "NGINX replicas" },
   nginxImage: { type: "image with tag or digest", meaning: "NGINX image" },

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as talos from "../sdk/talos";
 import { ClusterSpec, NodeSpec, controlPlanes } from "../config/domain";
+import { taskTimeouts, type TaskTimeouts } from "../config/duration";
 import { loadTasks, requireBuiltTasks } from "./taskModule";
 
 /**
@@ -26,6 +27,8 @@ export interface MemberState {
    */
   controlPlanes: { name: string; ip: string; role: "controlplane" | "worker" }[];
   clientConfiguration: talos.ClientConfiguration;
+  /** The config's rebootTimeout and drainTimeout (absent in a state written before them: the engine's defaults). */
+  timeouts?: TaskTimeouts;
 }
 
 const PROVIDER: pulumi.dynamic.ResourceProvider = {
@@ -47,7 +50,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     const task = loadTasks();
     const nodes = [...props.controlPlanes.filter((n) => n.name !== props.node.name), props.node];
     const endpoints = props.controlPlanes.map((n) => n.ip);
-    await task.runRemoveNode({ nodes, node: props.node.name, endpoints, clientConfiguration: props.clientConfiguration });
+    await task.runRemoveNode({ nodes, node: props.node.name, endpoints, clientConfiguration: props.clientConfiguration, timeouts: props.timeouts });
   },
 };
 
@@ -72,6 +75,7 @@ export class TalosMember extends pulumi.dynamic.Resource {
         node: ref(args.node),
         controlPlanes: controlPlanes(args.spec).map(ref),
         clientConfiguration: pulumi.secret(args.clientConfiguration),
+        timeouts: taskTimeouts(args.spec.talos),
       },
       { ...opts, deleteBeforeReplace: true, additionalSecretOutputs: ["clientConfiguration"] },
     );

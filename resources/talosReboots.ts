@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as talos from "../sdk/talos";
 import { ClusterSpec, NodeSpec } from "../config/domain";
+import { taskTimeouts, type TaskTimeouts } from "../config/duration";
 import { loadTasks, PROVIDER_KEY, requireBuiltTasks, type WithProvider } from "./taskModule";
 
 /**
@@ -26,6 +27,8 @@ export interface RebootsState {
   workerBatchSize: number;
   wanted: Record<string, BootState>;
   clientConfiguration: talos.ClientConfiguration;
+  /** The config's rebootTimeout and drainTimeout (absent in a state written before them: the engine's defaults). */
+  timeouts?: TaskTimeouts;
   /** What each node last booted with. */
   booted?: Record<string, BootState>;
 }
@@ -45,7 +48,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     return { id: "talos-reboots", outs: { ...inputs, booted: inputs.wanted } };
   },
   async diff(_id: string, olds: RebootsState, news: RebootsState) {
-    const keys = ["nodes", "workerBatchSize", "wanted", "clientConfiguration", PROVIDER_KEY] as const;
+    const keys = ["nodes", "workerBatchSize", "wanted", "clientConfiguration", "timeouts", PROVIDER_KEY] as const;
     const stored = (state: RebootsState) => state as WithProvider<RebootsState>;
     return { changes: keys.some((k) => JSON.stringify(stored(olds)[k]) !== JSON.stringify(stored(news)[k])), replaces: [] };
   },
@@ -60,6 +63,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
         clientConfiguration: news.clientConfiguration,
         only: reboot,
         workerBatchSize: news.workerBatchSize,
+        timeouts: news.timeouts,
       });
     }
     return { outs: { ...news, booted: news.wanted } };
@@ -109,6 +113,7 @@ export class TalosReboots extends pulumi.dynamic.Resource {
         workerBatchSize: spec.talos.upgradeBatchSize,
         wanted,
         clientConfiguration: pulumi.secret(args.clientConfiguration),
+        timeouts: taskTimeouts(spec.talos),
         booted: undefined,
       },
       { ...opts, dependsOn: [...Object.values(args.vms), ...Object.values(args.applies)], additionalSecretOutputs: ["clientConfiguration"] },

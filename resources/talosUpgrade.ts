@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as talos from "../sdk/talos";
 import { ClusterSpec } from "../config/domain";
+import { taskTimeouts, type TaskTimeouts } from "../config/duration";
 import { planRollout } from "../engines/rolloutPlan";
 import { kubernetesImages, kubernetesPathProblem, kubernetesPlan, type KubernetesImages } from "./kubernetesTargets";
 import { loadTasks, PROVIDER_KEY, requireBuiltTasks, type WithProvider } from "./taskModule";
@@ -29,6 +30,8 @@ export interface UpgradeState {
   /** The rollout order with the target, one line per step: the preview shows it changing. */
   plan: string[];
   clientConfiguration: talos.ClientConfiguration;
+  /** The config's rebootTimeout and drainTimeout (absent in a state written before them: the engine's defaults). */
+  timeouts?: TaskTimeouts;
   /** With static addressing only (absent with DHCP): the network the nodes' addresses are fixed in. */
   addressing?: { cidr: string; gateway: string };
   /** Talos version per node, as last upgraded to or read by `pulumi refresh`. */
@@ -134,7 +137,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     return { id: "talos-upgrade", outs: { ...inputs, versions } };
   },
   async diff(_id: string, olds: UpgradeState, news: UpgradeState) {
-    const keys = ["nodes", "image", "targetVersion", "workerBatchSize", "cni", "plan", "clientConfiguration", "addressing", "kubernetesVersion", "kubernetesImages", "kubernetesPlan", PROVIDER_KEY] as const;
+    const keys = ["nodes", "image", "targetVersion", "workerBatchSize", "cni", "plan", "clientConfiguration", "addressing", "kubernetesVersion", "kubernetesImages", "kubernetesPlan", "timeouts", PROVIDER_KEY] as const;
     const changed = keys.filter((k) => JSON.stringify((olds as Stored)[k]) !== JSON.stringify((news as Stored)[k]));
     return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
   },
@@ -145,7 +148,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     const task = loadTasks();
     // Nodes added in this update are installed from the new image and config; only the existing ones roll.
     const existing = news.nodes.filter((n) => olds.nodes.some((o) => o.name === n.name));
-    const access = { nodes: existing, endpoints: existing.filter((n) => n.role === "controlplane").map((n) => n.ip), clientConfiguration: news.clientConfiguration };
+    const access = { nodes: existing, endpoints: existing.filter((n) => n.role === "controlplane").map((n) => n.ip), clientConfiguration: news.clientConfiguration, timeouts: news.timeouts };
     let versions: Record<string, string> = { ...olds.versions };
     if (talosRollout) {
       const result = await task.runUpgrade({
@@ -201,6 +204,7 @@ export class TalosUpgrade extends pulumi.dynamic.Resource {
         cni: spec.talos.cni.name,
         plan: pulumi.output(args.installerImage).apply((image) => upgradePlan(spec, args.workerBatchSize, image)),
         clientConfiguration: pulumi.secret(args.clientConfiguration),
+        timeouts: taskTimeouts(spec.talos),
         // Only with static addresses, so a DHCP cluster's inputs stay as they were.
         addressing: spec.network.static ? { cidr: spec.network.static.cidr, gateway: spec.network.static.gateway } : undefined,
         versions: undefined,
