@@ -10,7 +10,8 @@ import type * as path from "node:path";
  * runs `read` and `delete` from the provider text stored in the state (pulumi/pulumi v3.248.0
  * sdk/nodejs/cmd/dynamic-provider/index.ts:273,336), possibly from another checkout, machine or
  * package version, and it runs in the project's directory (sdk/go/common/resource/plugin/plugin.go:599,
- * pwd from pkg/engine/project.go getPwdMain). So the state holds no path.
+ * pwd from pkg/engine/project.go getPwdMain), where the host itself finds `@pulumi/pulumi` the same way
+ * (sdk/nodejs/dist/pulumi-resource-pulumi-nodejs:2). So the state holds no path.
  * Self-contained (no module-level captures) because the serializer copies it into the state.
  */
 export function taskModulePath(projectDir: string = process.cwd()): string {
