@@ -16,7 +16,7 @@ export interface TalosProxmoxNodeArgs {
   name: string;
   /** IPv4 address the node gets (its DHCP reservation for the node's MAC, or fixed with static addressing); unique. */
   ip: string;
-  /** `controlplane` or `worker`; at least one control plane, an odd number for etcd quorum. */
+  /** `controlplane` or `worker`; 1 control plane, or 3 or more (2 are refused: etcd quorum 2 of 2), best an odd number. */
   role: "controlplane" | "worker";
   /** Proxmox node that runs the VM. Default: `proxmoxNode`. */
   host?: string;
@@ -150,6 +150,10 @@ export interface TalosProxmoxClusterArgs {
   upgradeBatchSize?: number;
   /** How long `pulumi up` waits for the cluster to be healthy (Go duration). Default: `10m`. */
   healthTimeout?: string;
+  /** How long a node may take to come back from a reboot in an upgrade or rolled reboot (Go duration above zero). Default: `15m`. */
+  rebootTimeout?: string;
+  /** How long draining a node may take in an upgrade, reboot or removal (Go duration above zero). Default: `5m`. */
+  drainTimeout?: string;
   /** Stack program only: deploy the sample NGINX app. Default: true. */
   workloadEnabled?: boolean;
   /** Stack program only: NGINX replicas. Default: 2. */

@@ -179,6 +179,10 @@ export interface ClusterSpec {
     allowSchedulingOnControlPlanes: boolean;
     cni: CniSpec;
     healthTimeout: string;
+    /** How long a rebooted node (upgrade, rolled reboot) may take to come back (Go duration). */
+    rebootTimeout: string;
+    /** How long draining a node (upgrade, reboot, removal) may take (Go duration). */
+    drainTimeout: string;
     /** Workers upgraded together in a rolling upgrade (control planes always one at a time). */
     upgradeBatchSize: number;
     /** Manifest URLs applied by the control planes (`cluster.extraManifests`). */

@@ -54,6 +54,8 @@ const SETTINGS_DOCS: Record<Exclude<keyof Settings, "nodes">, KeyDoc> & { nodes:
   patches: { type: "list of patches", meaning: "your Talos patches for every node (see \"Your own Talos patches\")" },
   upgradeBatchSize: { type: "integer > 0", meaning: "workers upgraded (or whose kubelets are upgraded, or rebooted) together when `talosVersion`, the image or `kubernetesVersion` changes (control planes always one at a time; docs/day-two.md, \"Upgrading\")" },
   healthTimeout: { type: "Go duration", meaning: "how long `pulumi up` waits for the cluster to be healthy after a change" },
+  rebootTimeout: { type: "Go duration > 0", meaning: "how long a node may take to come back from a reboot during an upgrade or a rolled reboot before the update fails" },
+  drainTimeout: { type: "Go duration > 0", meaning: "how long draining a node may take (upgrade, reboot, removal) before the update fails, e.g. while a PodDisruptionBudget blocks an eviction" },
   workloadEnabled: { type: "boolean", meaning: "deploy the sample NGINX app" },
   nginxReplicas: { type: "integer > 0", meaning: "NGINX replicas" },
   nginxImage: { type: "image with tag or digest", meaning: "NGINX image" },
@@ -63,7 +65,7 @@ const SETTINGS_DOCS: Record<Exclude<keyof Settings, "nodes">, KeyDoc> & { nodes:
 const NODE_DOCS: Record<(typeof NODE_KEYS)[number], KeyDoc> = {
   name: { type: "DNS label, unique", defaultText: "required", meaning: "VM name and Talos hostname" },
   ip: { type: "IPv4, unique", defaultText: "required", meaning: "the address DHCP reserves for the node's MAC; with `network.addressing: static`, the node's fixed address inside `network.cidr`" },
-  role: { type: "`controlplane` or `worker`", defaultText: "required", meaning: "at least one control plane; an even count is a warning (etcd quorum)" },
+  role: { type: "`controlplane` or `worker`", defaultText: "required", meaning: "1 control plane, or 3 or more: 2 are refused (etcd quorum 2 of 2), another even count is a warning" },
   host: { type: "DNS label", defaultText: "`proxmoxNode`", meaning: "Proxmox node that runs the VM (changing it replaces the VM)" },
   vmId: { type: "100-999999999, unique", defaultText: "from `vmIdBase`", meaning: "Proxmox VM ID (changing it replaces the VM)" },
   mac: { type: "unicast MAC, unique", defaultText: "derived", meaning: "NIC MAC; derived ones are locally administered (`x2:..`) from cluster and node name" },

@@ -92,6 +92,17 @@ export const controlPlaneQuorum: Rule = ({ nodes, nodesComplete }) => {
   if (!nodesComplete || nodes.length === 0) return {};
   const count = nodes.filter((n) => n.spec.role === "controlplane").length;
   if (count === 0) return { problems: [`nodes: at least one node needs role controlplane (the walk-through uses three)`] };
+  // etcd's majority of two is two (etcd docs, op-guide/runtime-configuration), and our etcd gate
+  // never takes one of two members down (engines/gates.ts gateControlPlane).
+  if (count === 2) {
+    const names = nodes.filter((n) => n.spec.role === "controlplane").map((n) => n.spec.name);
+    return {
+      problems: [
+        `nodes: 2 control planes (${names.join(", ")}) are refused: etcd needs both for quorum, so it tolerates no failure, ` +
+          `and every upgrade, reboot and removal of a control plane would refuse to take one down; use 1, or 3 or more (an odd number: 3 or 5)`,
+      ],
+    };
+  }
   if (count % 2 === 0) {
     return {
       warnings: [

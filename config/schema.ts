@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { GO_DURATION, goDurationMs } from "./duration";
 import {
   DEFAULT_CILIUM_VERSION,
   DEFAULT_NGINX_IMAGE,
@@ -35,6 +36,15 @@ function must(what: string) {
     error: (issue: { input?: unknown }) =>
       issue.input === undefined ? `is required: ${what}` : `must be ${what}, got ${describe(issue.input)}`,
   };
+}
+
+/** A Go duration above zero (a zero limit would fail every wait at once). */
+function positiveGoDuration(examples: string) {
+  const what = must(`a Go duration above zero such as ${examples}`);
+  return z
+    .string(what)
+    .regex(GO_DURATION, what)
+    .refine((text) => !GO_DURATION.test(text) || goDurationMs(text) > 0, what);
 }
 
 // Pulumi hands scalar config values to the program as strings ("8", "true"); YAML inside
@@ -208,6 +218,9 @@ export const settingsSchema = z.strictObject({
     .string(must("a Go duration such as 10m or 1h30m"))
     .regex(/^(\d+(h|m|s))+$/, must("a Go duration such as 10m or 1h30m"))
     .default("10m"),
+  // The defaults are the engine's own (engines/operations.ts DEFAULT_TIMEOUTS rebootMs, drainMs).
+  rebootTimeout: positiveGoDuration("15m or 1h30m").default("15m"),
+  drainTimeout: positiveGoDuration("5m or 90s").default("5m"),
   workloadEnabled: bool("deploy the sample NGINX app").default(true),
   nginxReplicas: positiveInt("a whole number of replicas above 0").default(2),
   nginxImage: z

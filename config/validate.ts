@@ -207,6 +207,8 @@ function buildSpec(settings: Settings, nodes: NodeSpec[]): ClusterSpec {
       allowSchedulingOnControlPlanes: settings.allowSchedulingOnControlPlanes,
       cni,
       healthTimeout: settings.healthTimeout,
+      rebootTimeout: settings.rebootTimeout,
+      drainTimeout: settings.drainTimeout,
       upgradeBatchSize: settings.upgradeBatchSize,
       extraManifests: settings.extraManifests,
       inlineManifests: settings.inlineManifests,

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as talos from "../sdk/talos";
 import { ClusterSpec, NodeSpec, controlPlanes } from "../config/domain";
-import { requireBuiltTasks, taskModulePath } from "./taskModule";
+import { taskTimeouts, type TaskTimeouts } from "../config/duration";
+import { loadTasks, requireBuiltTasks } from "./taskModule";
 
 /**
  * A node's membership in the cluster, as a resource whose delete takes the node out gracefully
@@ -13,8 +14,6 @@ import { requireBuiltTasks, taskModulePath } from "./taskModule";
  * operation: pulumi/pulumi v3.208.0 pkg/resource/deploy/step.go isDeletedWith), so teardown stays
  * fast and never asks the last etcd member to leave.
  */
-
-const TASK_MODULE = taskModulePath();
 
 /** The membership's inputs, as its provider receives them. */
 export interface MemberState {
@@ -28,6 +27,8 @@ export interface MemberState {
    */
   controlPlanes: { name: string; ip: string; role: "controlplane" | "worker" }[];
   clientConfiguration: talos.ClientConfiguration;
+  /** The config's rebootTimeout and drainTimeout (absent in a state written before them: the engine's defaults). */
+  timeouts?: TaskTimeouts;
 }
 
 const PROVIDER: pulumi.dynamic.ResourceProvider = {
@@ -46,11 +47,10 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     return { outs: news };
   },
   async delete(_id: string, props: MemberState) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const task = require(TASK_MODULE) as typeof import("../engines/tasks");
+    const task = loadTasks();
     const nodes = [...props.controlPlanes.filter((n) => n.name !== props.node.name), props.node];
     const endpoints = props.controlPlanes.map((n) => n.ip);
-    await task.runRemoveNode({ nodes, node: props.node.name, endpoints, clientConfiguration: props.clientConfiguration });
+    await task.runRemoveNode({ nodes, node: props.node.name, endpoints, clientConfiguration: props.clientConfiguration, timeouts: props.timeouts });
   },
 };
 
@@ -75,6 +75,7 @@ export class TalosMember extends pulumi.dynamic.Resource {
         node: ref(args.node),
         controlPlanes: controlPlanes(args.spec).map(ref),
         clientConfiguration: pulumi.secret(args.clientConfiguration),
+        timeouts: taskTimeouts(args.spec.talos),
       },
       { ...opts, deleteBeforeReplace: true, additionalSecretOutputs: ["clientConfiguration"] },
     );

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as talos from "../sdk/talos";
 import { ClusterSpec, NodeSpec } from "../config/domain";
-import { requireBuiltTasks, taskModulePath } from "./taskModule";
+import { taskTimeouts, type TaskTimeouts } from "../config/duration";
+import { loadTasks, PROVIDER_KEY, requireBuiltTasks, type WithProvider } from "./taskModule";
 
 /**
  * Rolled reboots as a resource. VM changes that only a reboot brings into effect (cores, memory,
@@ -12,8 +13,6 @@ import { requireBuiltTasks, taskModulePath } from "./taskModule";
  * new state. A new VM boots with what it has, so it never waits. A failed reboot fails the update
  * and keeps the old records: the next `pulumi up` reboots what still waits.
  */
-
-const TASK_MODULE = taskModulePath();
 
 /** What a node runs with: its VM (a new one boots fresh), hardware, and a staged config's hash. */
 export interface BootState {
@@ -28,6 +27,8 @@ export interface RebootsState {
   workerBatchSize: number;
   wanted: Record<string, BootState>;
   clientConfiguration: talos.ClientConfiguration;
+  /** The config's rebootTimeout and drainTimeout (absent in a state written before them: the engine's defaults). */
+  timeouts?: TaskTimeouts;
   /** What each node last booted with. */
   booted?: Record<string, BootState>;
 }
@@ -47,14 +48,14 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     return { id: "talos-reboots", outs: { ...inputs, booted: inputs.wanted } };
   },
   async diff(_id: string, olds: RebootsState, news: RebootsState) {
-    const keys = ["nodes", "workerBatchSize", "wanted", "clientConfiguration"] as const;
-    return { changes: keys.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k])), replaces: [] };
+    const keys = ["nodes", "workerBatchSize", "wanted", "clientConfiguration", "timeouts", PROVIDER_KEY] as const;
+    const stored = (state: RebootsState) => state as WithProvider<RebootsState>;
+    return { changes: keys.some((k) => JSON.stringify(stored(olds)[k]) !== JSON.stringify(stored(news)[k])), replaces: [] };
   },
   async update(_id: string, olds: RebootsState, news: RebootsState) {
     const reboot = nodesToReboot(olds.booted, news.wanted);
     if (reboot.length > 0) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const task = require(TASK_MODULE) as typeof import("../engines/tasks");
+      const task = loadTasks();
       const existing = news.nodes.filter((n) => olds.booted?.[n.name]);
       await task.runRolledReboot({
         nodes: existing,
@@ -62,6 +63,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
         clientConfiguration: news.clientConfiguration,
         only: reboot,
         workerBatchSize: news.workerBatchSize,
+        timeouts: news.timeouts,
       });
     }
     return { outs: { ...news, booted: news.wanted } };
@@ -111,6 +113,7 @@ export class TalosReboots extends pulumi.dynamic.Resource {
         workerBatchSize: spec.talos.upgradeBatchSize,
         wanted,
         clientConfiguration: pulumi.secret(args.clientConfiguration),
+        timeouts: taskTimeouts(spec.talos),
         booted: undefined,
       },
       { ...opts, dependsOn: [...Object.values(args.vms), ...Object.values(args.applies)], additionalSecretOutputs: ["clientConfiguration"] },

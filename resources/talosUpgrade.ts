@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as talos from "../sdk/talos";
 import { ClusterSpec } from "../config/domain";
+import { taskTimeouts, type TaskTimeouts } from "../config/duration";
 import { planRollout } from "../engines/rolloutPlan";
 import { kubernetesImages, kubernetesPathProblem, kubernetesPlan, type KubernetesImages } from "./kubernetesTargets";
-import { requireBuiltTasks, taskModulePath } from "./taskModule";
+import { loadTasks, PROVIDER_KEY, requireBuiltTasks, type WithProvider } from "./taskModule";
 
 /**
  * The rolling Talos and Kubernetes upgrades as a resource: when the installer image or the Talos
@@ -15,10 +16,8 @@ import { requireBuiltTasks, taskModulePath } from "./taskModule";
  * next `pulumi up` tries again and skips the nodes already on the target version.
  *
  * A dynamic provider is serialized into the state with everything it captures (pulumi/pulumi#13960):
- * this one captures only the path of the compiled task module (taskModule.ts), which it loads when it runs.
+ * this one captures no path: it loads the compiled tasks of the project it runs in (taskModule.ts).
  */
-
-const TASK_MODULE = taskModulePath();
 
 /** The resource's inputs, as its provider receives them (secrets decrypted). */
 export interface UpgradeState {
@@ -31,6 +30,8 @@ export interface UpgradeState {
   /** The rollout order with the target, one line per step: the preview shows it changing. */
   plan: string[];
   clientConfiguration: talos.ClientConfiguration;
+  /** The config's rebootTimeout and drainTimeout (absent in a state written before them: the engine's defaults). */
+  timeouts?: TaskTimeouts;
   /** With static addressing only (absent with DHCP): the network the nodes' addresses are fixed in. */
   addressing?: { cidr: string; gateway: string };
   /** Talos version per node, as last upgraded to or read by `pulumi refresh`. */
@@ -117,6 +118,8 @@ export function addressingChangeProblem(olds: Partial<AddressingView>, news: Add
   );
 }
 
+type Stored = WithProvider<UpgradeState>;
+
 const PROVIDER: pulumi.dynamic.ResourceProvider = {
   // Runs on preview as well: the refusals show before anything changes.
   async check(olds: Partial<UpgradeState>, news: UpgradeState) {
@@ -134,19 +137,18 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     return { id: "talos-upgrade", outs: { ...inputs, versions } };
   },
   async diff(_id: string, olds: UpgradeState, news: UpgradeState) {
-    const keys = ["nodes", "image", "targetVersion", "workerBatchSize", "cni", "plan", "clientConfiguration", "addressing", "kubernetesVersion", "kubernetesImages", "kubernetesPlan"] as const;
-    const changed = keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+    const keys = ["nodes", "image", "targetVersion", "workerBatchSize", "cni", "plan", "clientConfiguration", "addressing", "kubernetesVersion", "kubernetesImages", "kubernetesPlan", "timeouts", PROVIDER_KEY] as const;
+    const changed = keys.filter((k) => JSON.stringify((olds as Stored)[k]) !== JSON.stringify((news as Stored)[k]));
     return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
   },
   async update(_id: string, olds: UpgradeState, news: UpgradeState) {
     const talosRollout = needsRollout(olds, news);
     const kubernetesRollout = needsKubernetesUpgrade(olds, news);
     if (!talosRollout && !kubernetesRollout) return { outs: { ...news, versions: { ...olds.versions } } };
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const task = require(TASK_MODULE) as typeof import("../engines/tasks");
+    const task = loadTasks();
     // Nodes added in this update are installed from the new image and config; only the existing ones roll.
     const existing = news.nodes.filter((n) => olds.nodes.some((o) => o.name === n.name));
-    const access = { nodes: existing, endpoints: existing.filter((n) => n.role === "controlplane").map((n) => n.ip), clientConfiguration: news.clientConfiguration };
+    const access = { nodes: existing, endpoints: existing.filter((n) => n.role === "controlplane").map((n) => n.ip), clientConfiguration: news.clientConfiguration, timeouts: news.timeouts };
     let versions: Record<string, string> = { ...olds.versions };
     if (talosRollout) {
       const result = await task.runUpgrade({
@@ -167,8 +169,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
   },
   // `pulumi refresh`: the version each node runs, so drift shows.
   async read(id: string, props: UpgradeState) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const task = require(TASK_MODULE) as typeof import("../engines/tasks");
+    const task = loadTasks();
     const versions = await task.readVersions({ clientConfiguration: props.clientConfiguration, endpoints: props.nodes.filter((n) => n.role === "controlplane").map((n) => n.ip), nodes: props.nodes });
     return { id, props: { ...props, versions } };
   },
@@ -203,6 +204,7 @@ export class TalosUpgrade extends pulumi.dynamic.Resource {
         cni: spec.talos.cni.name,
         plan: pulumi.output(args.installerImage).apply((image) => upgradePlan(spec, args.workerBatchSize, image)),
         clientConfiguration: pulumi.secret(args.clientConfiguration),
+        timeouts: taskTimeouts(spec.talos),
         // Only with static addresses, so a DHCP cluster's inputs stay as they were.
         addressing: spec.network.static ? { cidr: spec.network.static.cidr, gateway: spec.network.static.gateway } : undefined,
         versions: undefined,

@@ -1,19 +1,63 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
+import type * as fs from "node:fs";
+import type * as path from "node:path";
 
 /**
- * Where the compiled Talos API tasks live (`engines/tasks.js`): next to the components in the
- * package, or in `dist/` of a clone (built by `npm ci`). The dynamic providers capture this path
- * and load the module when they run, so nothing else of the program is serialized into the state.
+ * Where the compiled Talos API tasks (`engines/tasks.js`) are for the project in `projectDir`: the
+ * installed package `talos-proxmox`, or `dist/` of this repository when the project is the
+ * repository itself. Throws, naming the fix, when there are none.
+ *
+ * The dynamic providers call this when they run, never when they are serialized: the provider host
+ * runs `read` and `delete` from the provider text stored in the state (pulumi/pulumi v3.248.0
+ * sdk/nodejs/cmd/dynamic-provider/index.ts:273,336), possibly from another checkout, machine or
+ * package version, and it runs in the project's directory (sdk/go/common/resource/plugin/plugin.go:599,
+ * pwd from pkg/engine/project.go getPwdMain), where the host itself finds `@pulumi/pulumi` the same way
+ * (sdk/nodejs/dist/pulumi-resource-pulumi-nodejs:2). So the state holds no path.
+ * Self-contained (no module-level captures) because the serializer copies it into the state.
  */
-export function taskModulePath(here = __dirname): string {
-  const packaged = path.join(here, "..", "engines", "tasks.js");
-  return fs.existsSync(packaged) ? packaged : path.join(here, "..", "dist", "engines", "tasks.js");
+export function taskModulePath(projectDir: string = process.cwd()): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nodePath = require("node:path") as typeof path;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nodeFs = require("node:fs") as typeof fs;
+  try {
+    return require.resolve("talos-proxmox/dist/engines/tasks.js", { paths: [projectDir] });
+  } catch {
+    // Not installed: the project may be this repository (a package cannot resolve its own name without `exports`).
+  }
+  for (let dir = nodePath.resolve(projectDir); ; dir = nodePath.dirname(dir)) {
+    const manifest = nodePath.join(dir, "package.json");
+    const built = nodePath.join(dir, "dist", "engines", "tasks.js");
+    if (nodeFs.existsSync(manifest) && (JSON.parse(nodeFs.readFileSync(manifest, "utf8")) as { name?: string }).name === "talos-proxmox" && nodeFs.existsSync(built)) return built;
+    if (nodePath.dirname(dir) === dir) break;
+  }
+  throw new Error(
+    `the compiled tasks of talos-proxmox were not found from ${projectDir}: run pulumi in the project's directory, ` +
+      `with the package installed (npm install talos-proxmox) or, in its own repository, built (npm run build; npm ci runs it)`,
+  );
 }
 
-/** Throws, naming the fix, when the compiled tasks are missing. */
+/** The compiled tasks, loaded from the project the provider runs in (see {@link taskModulePath}). */
+export function loadTasks(): typeof import("../engines/tasks") {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(taskModulePath()) as typeof import("../engines/tasks");
+}
+
+/** Throws, naming the fix, when the program's project has no compiled tasks (checked when a resource is declared). */
 export function requireBuiltTasks(what: string): void {
-  if (!fs.existsSync(taskModulePath())) {
-    throw new Error(`${what}: ${taskModulePath()} is missing; build the package first (npm run build; npm ci runs it)`);
+  try {
+    taskModulePath();
+  } catch (error) {
+    throw new Error(`${what}: ${(error as Error).message}`);
   }
 }
+
+/**
+ * Where the provider host keeps a dynamic provider's serialized text in its inputs and outputs
+ * (pulumi/pulumi v3.248.0 sdk/nodejs/dynamic/index.ts:305). A diff that ignores it keeps the
+ * old text in the state (a same step keeps the old outputs: pkg/resource/deploy/step.go:155-156),
+ * and delete and read would run that old text.
+ */
+export const PROVIDER_KEY = "__provider";
+
+/** A provider's state as the host hands it over: with its serialized text. */
+export type WithProvider<T> = T & { [PROVIDER_KEY]?: string };

@@ -84,10 +84,19 @@ describe("validateConfig accepts the walk-through and applies defaults in code",
     expect(validateConfig({ ...noVip, nodes: [node(1)] }).warnings).toEqual([]);
   });
 
-  test("an even number of control planes is a warning, not an error", () => {
-    const { warnings: w } = validateConfig({ ...base(), nodes: [node(1), node(2)] });
+  // etcd's majority of two members is two (etcd docs, op-guide/runtime-configuration, v3.2 on), and
+  // our etcd gate refuses to take one of two members down (engines/gates.ts gateControlPlane).
+  test("two control planes are refused: no fault tolerance, and every rollout would be refused", () => {
+    const problems = problemsOf({ ...base(), nodes: [node(1), node(2), node(4, { role: "worker" })] });
+    expect(problems).toEqual([
+      expect.stringMatching(/^nodes: 2 control planes \(talos-demo-01, talos-demo-02\) are refused: etcd needs both .*no failure.*every upgrade, reboot and removal.*refuse.*use 1, or 3 or more/),
+    ]);
+  });
+
+  test("another even number of control planes (4 or more) is a warning, not an error", () => {
+    const { warnings: w } = validateConfig({ ...base(), nodes: [node(1), node(2), node(3), node(4)] });
     expect(w).toHaveLength(1);
-    expect(w[0]).toMatch(/^nodes: 2 control planes is an even number.*odd number/);
+    expect(w[0]).toMatch(/^nodes: 4 control planes is an even number.*odd number/);
   });
 
   test("a Kubernetes version is kept without a leading v", () => {

@@ -77,10 +77,12 @@ describe("secrets audit of the whole program", () => {
       "talos-proxmox:nodes": JSON.stringify([
         { name: "a", ip: "10.0.0.1", role: "controlplane" },
         { name: "b", ip: "10.0.0.2", role: "controlplane" },
+        { name: "c", ip: "10.0.0.3", role: "controlplane" },
+        { name: "d", ip: "10.0.0.4", role: "controlplane" },
       ]),
     });
     const programLines = [...run.logs, ...even.logs].filter((line) => !line.startsWith("debug:"));
-    expect(programLines).toContainEqual(expect.stringMatching(/^warn: nodes: 2 control planes is an even number/));
+    expect(programLines).toContainEqual(expect.stringMatching(/^warn: nodes: 4 control planes is an even number/));
     for (const line of programLines) expect([line, plainLeaks(line, "log")]).toEqual([line, []]);
   });
 

@@ -52,7 +52,9 @@ describe("changes after day one (transitions)", () => {
   });
 
   test("row 1: an explicit vmId still wins, and derived ones never depend on list position", async () => {
-    const withId = NODES.map((n) => (n.name === "worker-2" ? { ...n, vmId: 4242 } : n));
+    // Four control planes, so that removing the first leaves three (two are refused by the config).
+    const four = [...NODES.slice(0, 3), { name: "cp-4", ip: "10.0.20.14", role: "controlplane" }, ...NODES.slice(3)];
+    const withId = four.map((n) => (n.name === "worker-2" ? { ...n, vmId: 4242 } : n));
     const { b, steps } = await transition(stack({ ...BASE, nodes: withId }), stack({ ...BASE, nodes: withId.slice(1) }));
     expect(b.mocks.ofType(T.vm).find((r) => r.name === "cluster-worker-2")!.inputs.vmId).toBe(4242);
     expect(steps.filter((s) => s.type === T.vm).map((s) => `${s.op} ${s.name}`)).toEqual(["delete cluster-cp-1"]);
