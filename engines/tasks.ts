@@ -12,6 +12,8 @@ import { getKubeconfig, getVersion } from "../talosapi/machine";
 import { kubeOperations, routeAvoidingNode, talosOperations, type NodeRef, type RolloutTimeouts } from "./operations";
 import { upgradeKubernetes, type KubernetesImages, type KubernetesUpgradeResult } from "./kubernetesUpgrade";
 import { removeNode, type RemoveNodeResult } from "./removeNode";
+
+export { controlPlaneRemovalProblem, endpointRemovalProblem } from "./departures";
 import { rolledReboot, rollout, type RolloutDeps, type RolloutEvent } from "./rollout";
 
 /** How to reach the cluster: its client credentials and the control-plane endpoints. */

@@ -3,6 +3,7 @@ import type * as talos from "../sdk/talos";
 import { ClusterSpec } from "../config/domain";
 import { planRollout } from "../engines/rolloutPlan";
 import { kubernetesImages, kubernetesPathProblem, kubernetesPlan, type KubernetesImages } from "./kubernetesTargets";
+import type { PlannedVm } from "../engines/departures";
 import { requireBuiltTasks, taskModulePath } from "./taskModule";
 
 /**
@@ -41,6 +42,14 @@ export interface UpgradeState {
   kubernetesImages?: Record<string, KubernetesImages>;
   /** The Kubernetes upgrade's order, one line per step: the preview shows it changing. */
   kubernetesPlan?: string[];
+  /**
+   * Each node's VM as planned, by node name: its Proxmox host and fixed VM ID (absent: Proxmox
+   * picks). Recorded so that the check sees which control planes an update replaces (absent in
+   * the state of earlier releases: then only removals are seen).
+   */
+  vms?: Record<string, PlannedVm>;
+  /** The Kubernetes endpoint, `https://<vip or first control plane>:6443` (absent in earlier states). */
+  endpoint?: string;
 }
 
 /** Whether a change of inputs means a rollout (image or version), as opposed to bookkeeping. Pure. */
@@ -59,18 +68,9 @@ export function upgradePlan(spec: ClusterSpec, workerBatchSize: number, image: s
   return plan.steps.map((step) => `${step.index + 1}. ${step.nodes.map((n) => n.name).join(", ")} → ${spec.talosVersion} (${image})`);
 }
 
-/**
- * Control planes removed by one update: more than one is refused (each leaves etcd in turn, and a
- * second departure before the first settled can cost quorum). Pure; `olds` is empty on create.
- */
-export function controlPlaneRemovalProblem(olds: Partial<Pick<UpgradeState, "nodes">>, news: Pick<UpgradeState, "nodes">): string | undefined {
-  const removed = (olds.nodes ?? []).filter((o) => o.role === "controlplane" && !news.nodes.some((n) => n.name === o.name && n.role === "controlplane"));
-  if (removed.length <= 1) return undefined;
-  return (
-    `removing ${removed.length} control planes (${removed.map((n) => n.name).join(", ")}) in one update is refused: ` +
-    `each must leave etcd before the next goes. Remove one control plane per pulumi up`
-  );
-}
+// The departure checks live in the task module (engines/departures.ts), which the check loads
+// when it runs: the serialized provider stays small.
+export { controlPlaneRemovalProblem, endpointRemovalProblem, vmReplacement } from "../engines/departures";
 
 /**
  * A CNI switch on a running cluster is refused: the old CNI's pods, routes and (for Cilium) eBPF
@@ -120,8 +120,11 @@ export function addressingChangeProblem(olds: Partial<AddressingView>, news: Add
 const PROVIDER: pulumi.dynamic.ResourceProvider = {
   // Runs on preview as well: the refusals show before anything changes.
   async check(olds: Partial<UpgradeState>, news: UpgradeState) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const task = require(TASK_MODULE) as typeof import("../engines/tasks");
     const failures = [
-      { property: "nodes", reason: controlPlaneRemovalProblem(olds, news) },
+      { property: "nodes", reason: task.controlPlaneRemovalProblem(olds, news) },
+      { property: "nodes", reason: task.endpointRemovalProblem(olds, news) },
       { property: "cni", reason: cniSwitchProblem(olds, news) },
       { property: "addressing", reason: addressingChangeProblem(olds, news) },
       { property: "kubernetesVersion", reason: needsKubernetesUpgrade(olds, news) ? kubernetesPathProblem(olds.kubernetesVersion!, news.kubernetesVersion!) : undefined },
@@ -134,7 +137,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     return { id: "talos-upgrade", outs: { ...inputs, versions } };
   },
   async diff(_id: string, olds: UpgradeState, news: UpgradeState) {
-    const keys = ["nodes", "image", "targetVersion", "workerBatchSize", "cni", "plan", "clientConfiguration", "addressing", "kubernetesVersion", "kubernetesImages", "kubernetesPlan"] as const;
+    const keys = ["nodes", "image", "targetVersion", "workerBatchSize", "cni", "plan", "clientConfiguration", "addressing", "kubernetesVersion", "kubernetesImages", "kubernetesPlan", "vms", "endpoint"] as const;
     const changed = keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
     return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
   },
@@ -209,6 +212,8 @@ export class TalosUpgrade extends pulumi.dynamic.Resource {
         kubernetesVersion: spec.kubernetesVersion,
         kubernetesImages: Object.fromEntries(spec.nodes.map((n) => [n.name, kubernetesImages(spec, n)])),
         kubernetesPlan: kubernetesPlan(spec, args.workerBatchSize),
+        vms: Object.fromEntries(spec.nodes.map((n) => [n.name, { host: n.host, vmId: n.vmId }])),
+        endpoint: spec.endpoint,
       },
       // The client key stays a secret in the resource's outputs too.
       { ...opts, additionalSecretOutputs: ["clientConfiguration"] },

@@ -66,6 +66,14 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     private readonly priorState: Map<string, Record<string, unknown>> = new Map(),
   ) {}
 
+  /**
+   * The fake cluster's etcd members, by IP. Set, `talos:cluster/getHealth` follows Talos's rule:
+   * it fails unless every member is among the control-plane nodes it is given (siderolabs/talos
+   * v1.13.9 pkg/cluster/check/etcd.go:94-127, EtcdControlPlaneNodesAssertion, run by the default
+   * checks at default.go:154). Talos polls until its timeout; the mock fails at once.
+   */
+  public etcdMembers?: string[];
+
   /** The state each resource was given, by `type::name`: the prior state of a next run. */
   public readonly state = new Map<string, Record<string, unknown>>();
 
@@ -194,10 +202,19 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       case "talos:client/getConfiguration:getConfiguration":
         return { ...inputs, id: "talosconfig", talosConfig: FAKE_TALOSCONFIG };
       case "talos:cluster/getHealth:getHealth":
-        return { ...inputs, id: "healthy" };
+        return this.health(unwrap(inputs) as { controlPlaneNodes?: string[] });
       default:
         throw new Error(`mock: unknown invoke ${args.token}`);
     }
+  }
+
+  private health(inputs: { controlPlaneNodes?: string[] }): Record<string, unknown> {
+    const given = inputs.controlPlaneNodes ?? [];
+    const strangers = (this.etcdMembers ?? []).filter((ip) => !given.includes(ip));
+    if (strangers.length > 0) {
+      throw new Error(`etcd members to be control plane nodes: etcd member ips ${JSON.stringify(this.etcdMembers)} are not subset of control plane node ips ${JSON.stringify(given)}`);
+    }
+    return { ...inputs, id: "healthy" };
   }
 }
 

@@ -1,10 +1,12 @@
+import * as departures from "../engines/departures";
 import { memberProvider, type MemberState } from "../resources/talosMember";
 import { taskModulePath } from "../resources/taskModule";
 import { controlPlaneRemovalProblem, upgradeProvider, type UpgradeState } from "../resources/talosUpgrade";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, stackConfig } from "./helpers/program";
 
 const runRemoveNode = jest.fn(async (input: { node: string }) => ({ node: input.node, reachable: true }));
-jest.doMock(taskModulePath(), () => ({ runRemoveNode }));
+// The check's pure refusals are the real ones (engines/departures.ts); the removal is a recorder.
+jest.doMock(taskModulePath(), () => ({ ...departures, runRemoveNode }));
 beforeEach(() => jest.clearAllMocks());
 
 const cp = (n: number) => ({ name: `cp-${n}`, ip: `10.0.0.1${n}`, role: "controlplane" as const });
