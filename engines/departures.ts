@@ -78,3 +78,20 @@ export function endpointRemovalProblem(olds: { nodes?: NodeRef[]; endpoint?: str
   );
 }
 
+
+/**
+ * A control plane removed while any node's VM is replaced in the same update is refused: a new
+ * VM replaces its config apply and with it the health gate (`replaceWith`), and a replacement's
+ * create hook gets no old inputs (pulumi/pulumi v3.248.0 pkg/resource/deploy/step.go:293-307), so
+ * the gate could not tell that the removed control plane is still an etcd member and Talos's
+ * check would fail until its timeout. Pure; `olds` is empty on create.
+ */
+export function removalWithReplacementProblem(olds: Partial<DepartureView>, news: DepartureView): string | undefined {
+  const removed = (olds.nodes ?? []).filter((o) => o.role === "controlplane" && !news.nodes.some((n) => n.name === o.name && n.role === "controlplane"));
+  const replaced = news.nodes.filter((n) => vmReplacement(olds.vms?.[n.name], news.vms?.[n.name]) !== undefined).map((n) => n.name);
+  if (removed.length === 0 || replaced.length === 0) return undefined;
+  return (
+    `removing control plane ${removed.map((n) => n.name).join(", ")} while replacing the VM of ${replaced.join(", ")} in one update is refused: ` +
+    `the health check would still see the removed control plane in etcd. Remove it in one pulumi up and change host or vmId in another`
+  );
+}

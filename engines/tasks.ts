@@ -14,7 +14,7 @@ import { kubeOperations, routeAvoidingNode, talosOperations, type NodeRef, type 
 import { upgradeKubernetes, type KubernetesImages, type KubernetesUpgradeResult } from "./kubernetesUpgrade";
 import { removeNode, type RemoveNodeResult } from "./removeNode";
 
-export { controlPlaneRemovalProblem, endpointRemovalProblem } from "./departures";
+export { controlPlaneRemovalProblem, endpointRemovalProblem, removalWithReplacementProblem } from "./departures";
 import { rolledReboot, rollout, type RolloutDeps, type RolloutEvent } from "./rollout";
 
 /** How to reach the cluster: its client credentials and the control-plane endpoints. */

@@ -61,6 +61,12 @@ describe("quorum refusals before anything changes (the upgrade resource's check,
     expect(controlPlaneRemovalProblem(nodes(cp(1), cp(2), cp(3), w(1), w(2)), nodes(cp(1), cp(2)))).toBeUndefined();
     expect(controlPlaneRemovalProblem({}, nodes(cp(1)))).toBeUndefined();
   });
+  test("a state from before VMs were recorded sees removals only: the first update after upgrading the package records them", () => {
+    const vms = { "cp-1": { host: "pve2" }, "cp-2": { host: "pve2" }, "cp-3": { host: "pve2" } };
+    expect(controlPlaneRemovalProblem(nodes(cp(1), cp(2), cp(3)), { ...nodes(cp(1), cp(2), cp(3)), vms })).toBeUndefined();
+    const recorded = { "cp-1": { host: "pve" }, "cp-2": { host: "pve" }, "cp-3": { host: "pve" } };
+    expect(controlPlaneRemovalProblem({ ...nodes(cp(1), cp(2), cp(3)), vms: recorded }, { ...nodes(cp(1), cp(2), cp(3)), vms })).toMatch(/^replacing 3 control planes/);
+  });
 });
 
 describe("memberships in the program", () => {

@@ -351,9 +351,9 @@ describe("changes after day one (transitions)", () => {
     test("removing one control plane while replacing another is refused", async () => {
       const nodes = NODES.filter((n) => n.name !== "cp-3").map((n) => (n.name === "cp-2" ? { ...n, host: "pve2" } : n));
       const { a, b } = await transition(stack(BASE), stack({ ...BASE, nodes }));
-      expect((await refusals(a, b)).map((f) => f.reason)).toEqual([
+      expect((await refusals(a, b)).map((f) => f.reason)).toContainEqual(
         expect.stringMatching(/^removing and replacing 2 control planes \(cp-3 removed; cp-2 replaced: host pve → pve2\)/),
-      ]);
+      );
     });
 
     test("the way out: pinning the others' host and moving one control plane per up is accepted", async () => {
@@ -384,6 +384,18 @@ describe("changes after day one (transitions)", () => {
         endpoints: ["10.0.20.11", "10.0.20.12"],
         skipKubernetesChecks: true,
       });
+    });
+
+    test("while any VM is replaced, the health gate is replaced too and would not know the departing member: refused", async () => {
+      const nodes = NODES.filter((n) => n.name !== "cp-3").map((n) => (n.name === "worker-1" ? { ...n, host: "pve2" } : n));
+      const { a, b, steps } = await transition(stack(BASE), stack({ ...BASE, nodes }));
+      // A replacement's create hook gets no old inputs (pulumi/pulumi v3.248.0 step.go:293-307).
+      expect(steps.find((s) => s.name === "cluster-health")).toMatchObject({ op: "replace" });
+      const { failures } = await upgradeProvider.check!(
+        unwrap(a.mocks.ofType(T.dynamic).find((r) => r.name === "cluster-upgrade")!.inputs) as UpgradeState,
+        unwrap(b.mocks.ofType(T.dynamic).find((r) => r.name === "cluster-upgrade")!.inputs) as UpgradeState,
+      );
+      expect(failures).toEqual([{ property: "nodes", reason: expect.stringMatching(/^removing control plane cp-3 while replacing the VM of worker-1 in one update is refused/) }]);
     });
 
     test("without a vip, removing the first control plane (the endpoint) is refused with the way out: set vip first", async () => {
