@@ -25,7 +25,15 @@ export interface HealthGateState {
 
 export interface HealthCheckPlan {
   run: boolean;
+  /**
+   * The control planes to check, those leaving in this update included: their delete runs after
+   * every registration (pulumi/pulumi v3.248.0 deployment_executor.go:484-499), so at the gate
+   * they are still etcd members, and Talos fails unless every member is a control plane it is
+   * given (siderolabs/talos v1.13.9 pkg/cluster/check/etcd.go:94-127).
+   */
   controlPlaneNodes: string[];
+  /** Where the check connects: the control planes that stay. */
+  endpoints: string[];
   workerNodes: string[];
   /**
    * A removed node's Kubernetes Node object stays until the node is deleted at the end of the
@@ -43,9 +51,11 @@ export function healthCheckPlan(previous: HealthGateState | undefined, next: Hea
     !previous ||
     previous.bootstrap !== next.bootstrap ||
     names.some((n) => JSON.stringify(previous.nodes[n]) !== JSON.stringify(next.nodes[n]));
+  const departing = removed.filter((n) => previous!.nodes[n].role === "controlplane").map((n) => previous!.nodes[n].ip);
   return {
     run: changed,
-    controlPlaneNodes: ips("controlplane"),
+    controlPlaneNodes: [...ips("controlplane"), ...departing],
+    endpoints: ips("controlplane"),
     workerNodes: ips("worker"),
     skipKubernetesChecks: cniAfterGate || removed.length > 0,
   };
@@ -80,7 +90,7 @@ export function healthGateHook(name: string, args: HealthGateHookArgs, opts?: pu
       {
         clientConfiguration,
         controlPlaneNodes: plan.controlPlaneNodes,
-        endpoints: plan.controlPlaneNodes,
+        endpoints: plan.endpoints,
         workerNodes: plan.workerNodes,
         skipKubernetesChecks: plan.skipKubernetesChecks,
         timeouts: { read: args.timeout },

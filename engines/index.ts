@@ -5,6 +5,7 @@
  * dynamic resources. Knows nothing of Pulumi.
  */
 export * from "./configEdit";
+export * from "./departures";
 export * from "./gates";
 export * from "./kube";
 export * from "./kubeHttp";

@@ -4,6 +4,7 @@
  * roll a Talos or Kubernetes upgrade, read every node's version, remove a node, roll reboots.
  * Plain data in and out; nothing of Pulumi.
  */
+import { createHash } from "node:crypto";
 import { connectTalos, type TalosClient } from "../talosapi/client";
 import { tlsFromClientConfiguration, type TalosClientConfiguration } from "../talosapi/credentials";
 import { isUnreachable } from "../talosapi/errors";
@@ -12,6 +13,8 @@ import { getKubeconfig, getVersion } from "../talosapi/machine";
 import { kubeOperations, routeAvoidingNode, talosOperations, type NodeRef, type RolloutTimeouts, type TalosOperations } from "./operations";
 import { upgradeKubernetes, type KubernetesImages, type KubernetesUpgradeResult } from "./kubernetesUpgrade";
 import { removeNode, type RemoveNodeResult } from "./removeNode";
+
+export { controlPlaneRemovalProblem, endpointRemovalProblem, removalWithReplacementProblem } from "./departures";
 import { rolledReboot, rollout, type RolloutDeps, type RolloutEvent } from "./rollout";
 
 /** How to reach the cluster: its client credentials and the control-plane endpoints. */
@@ -35,6 +38,38 @@ export interface UpgradeTaskResult {
   versions: Record<string, string>;
   upgraded: string[];
   skipped: string[];
+}
+
+/**
+ * One provider process serves every call of an update, and the engine runs independent
+ * replacement chains at the same time (pulumi/pulumi v3.248.0 sdk/nodejs/cmd/dynamic-provider
+ * index.ts:59-72, pkg/resource/deploy/step_executor.go:55-58), while this module is loaded once
+ * per process. So it keeps, per cluster (its Talos CA), the tail of a queue: removals, upgrades
+ * and reboots of one cluster run one after the other, in the order they were called.
+ */
+const clusterQueues = new Map<string, Promise<unknown>>();
+/** The etcd member count at the first control-plane removal of each cluster in this process (one update). */
+const etcdAtFirstRemoval = new Map<string, number>();
+
+/** The cluster a call is about: the hash of its Talos CA certificate, the same in every resource's state. */
+function clusterKey(access: Pick<ClusterAccess, "clientConfiguration">): string {
+  return createHash("sha256").update(access.clientConfiguration.caCertificate).digest("hex");
+}
+
+/** Runs `task` once every task called earlier for the same cluster has settled. */
+async function oneAtATime<T>(access: Pick<ClusterAccess, "clientConfiguration">, task: () => Promise<T>): Promise<T> {
+  const key = clusterKey(access);
+  const result = (clusterQueues.get(key) ?? Promise.resolve()).then(task, task);
+  const tail = result.then(
+    () => undefined,
+    () => undefined,
+  );
+  clusterQueues.set(key, tail);
+  try {
+    return await result;
+  } finally {
+    if (clusterQueues.get(key) === tail) clusterQueues.delete(key);
+  }
 }
 
 /**
@@ -101,12 +136,14 @@ export async function readVersions(access: ClusterAccess): Promise<Record<string
 
 /** What the resource's update runs: connect, upgrade, disconnect. */
 export async function runUpgrade(input: UpgradeTaskInput, onEvent?: (e: RolloutEvent) => void): Promise<UpgradeTaskResult> {
-  const cluster = await connectCluster(input);
-  try {
-    return await upgradeCluster(input, cluster.deps, onEvent);
-  } finally {
-    cluster.close();
-  }
+  return oneAtATime(input, async () => {
+    const cluster = await connectCluster(input);
+    try {
+      return await upgradeCluster(input, cluster.deps, onEvent);
+    } finally {
+      cluster.close();
+    }
+  });
 }
 
 export interface RemoveTaskInput extends ClusterAccess {
@@ -122,12 +159,21 @@ export interface RemoveTaskInput extends ClusterAccess {
 export async function runRemoveNode(input: RemoveTaskInput, onEvent?: (e: RolloutEvent) => void): Promise<RemoveNodeResult> {
   const departing = input.nodes.find((n) => n.name === input.node);
   const others = input.endpoints.filter((e) => e !== departing?.ip);
-  const cluster = await connectCluster({ ...input, endpoints: others.length > 0 ? others : input.endpoints }, input.node);
-  try {
-    return await removeNode({ nodes: input.nodes, node: input.node }, { ...cluster.deps, onEvent });
-  } finally {
-    cluster.close();
-  }
+  const key = clusterKey(input);
+  // The first control-plane removal of the update records etcd's size; later ones must keep its quorum.
+  const membersAtFirstRemoval = (membersNow: number) => {
+    const first = etcdAtFirstRemoval.get(key);
+    if (first === undefined) etcdAtFirstRemoval.set(key, membersNow);
+    return first;
+  };
+  return oneAtATime(input, async () => {
+    const cluster = await connectCluster({ ...input, endpoints: others.length > 0 ? others : input.endpoints }, input.node);
+    try {
+      return await removeNode({ nodes: input.nodes, node: input.node, membersAtFirstRemoval }, { ...cluster.deps, onEvent });
+    } finally {
+      cluster.close();
+    }
+  });
 }
 
 export interface RebootTaskInput extends ClusterAccess {
@@ -138,12 +184,14 @@ export interface RebootTaskInput extends ClusterAccess {
 
 /** Reboots the given nodes one control plane at a time, then workers in batches (engines/rollout.ts rolledReboot). */
 export async function runRolledReboot(input: RebootTaskInput, onEvent?: (e: RolloutEvent) => void): Promise<string[]> {
-  const cluster = await connectCluster(input);
-  try {
-    return await rolledReboot({ nodes: input.nodes, only: input.only, workerBatchSize: input.workerBatchSize, timeouts: input.timeouts }, { ...cluster.deps, onEvent });
-  } finally {
-    cluster.close();
-  }
+  return oneAtATime(input, async () => {
+    const cluster = await connectCluster(input);
+    try {
+      return await rolledReboot({ nodes: input.nodes, only: input.only, workerBatchSize: input.workerBatchSize, timeouts: input.timeouts }, { ...cluster.deps, onEvent });
+    } finally {
+      cluster.close();
+    }
+  });
 }
 
 export interface KubernetesUpgradeTaskInput extends ClusterAccess {
@@ -156,13 +204,15 @@ export interface KubernetesUpgradeTaskInput extends ClusterAccess {
 
 /** Rolls Kubernetes to `targetVersion` on the given nodes, the way `talosctl upgrade-k8s` does (engines/kubernetesUpgrade.ts). */
 export async function runKubernetesUpgrade(input: KubernetesUpgradeTaskInput, onEvent?: (e: RolloutEvent) => void): Promise<KubernetesUpgradeResult> {
-  const cluster = await connectCluster(input);
-  try {
-    return await upgradeKubernetes(
-      { nodes: input.nodes, targetVersion: input.targetVersion, images: input.images, workerBatchSize: input.workerBatchSize, timeouts: input.timeouts },
-      { ...cluster.deps, onEvent },
-    );
-  } finally {
-    cluster.close();
-  }
+  return oneAtATime(input, async () => {
+    const cluster = await connectCluster(input);
+    try {
+      return await upgradeKubernetes(
+        { nodes: input.nodes, targetVersion: input.targetVersion, images: input.images, workerBatchSize: input.workerBatchSize, timeouts: input.timeouts },
+        { ...cluster.deps, onEvent },
+      );
+    } finally {
+      cluster.close();
+    }
+  });
 }

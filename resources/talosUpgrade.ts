@@ -4,6 +4,7 @@ import { ClusterSpec } from "../config/domain";
 import { taskTimeouts, type TaskTimeouts } from "../config/duration";
 import { planRollout } from "../engines/rolloutPlan";
 import { kubernetesImages, kubernetesPathProblem, kubernetesPlan, type KubernetesImages } from "./kubernetesTargets";
+import type { PlannedVm } from "../engines/departures";
 import { loadTasks, PROVIDER_KEY, requireBuiltTasks, type WithProvider } from "./taskModule";
 
 /**
@@ -42,6 +43,14 @@ export interface UpgradeState {
   kubernetesImages?: Record<string, KubernetesImages>;
   /** The Kubernetes upgrade's order, one line per step: the preview shows it changing. */
   kubernetesPlan?: string[];
+  /**
+   * Each node's VM as planned, by node name: its Proxmox host and fixed VM ID (absent: Proxmox
+   * picks). Recorded so that the check sees which control planes an update replaces (absent in
+   * the state of earlier releases: then only removals are seen).
+   */
+  vms?: Record<string, PlannedVm>;
+  /** The Kubernetes endpoint, `https://<vip or first control plane>:6443` (absent in earlier states). */
+  endpoint?: string;
 }
 
 /** Whether a change of inputs means a rollout (image or version), as opposed to bookkeeping. Pure. */
@@ -60,18 +69,9 @@ export function upgradePlan(spec: ClusterSpec, workerBatchSize: number, image: s
   return plan.steps.map((step) => `${step.index + 1}. ${step.nodes.map((n) => n.name).join(", ")} → ${spec.talosVersion} (${image})`);
 }
 
-/**
- * Control planes removed by one update: more than one is refused (each leaves etcd in turn, and a
- * second departure before the first settled can cost quorum). Pure; `olds` is empty on create.
- */
-export function controlPlaneRemovalProblem(olds: Partial<Pick<UpgradeState, "nodes">>, news: Pick<UpgradeState, "nodes">): string | undefined {
-  const removed = (olds.nodes ?? []).filter((o) => o.role === "controlplane" && !news.nodes.some((n) => n.name === o.name && n.role === "controlplane"));
-  if (removed.length <= 1) return undefined;
-  return (
-    `removing ${removed.length} control planes (${removed.map((n) => n.name).join(", ")}) in one update is refused: ` +
-    `each must leave etcd before the next goes. Remove one control plane per pulumi up`
-  );
-}
+// The departure checks live in the task module (engines/departures.ts), which the check loads
+// when it runs: the serialized provider stays small.
+export { controlPlaneRemovalProblem, endpointRemovalProblem, removalWithReplacementProblem, vmReplacement } from "../engines/departures";
 
 /**
  * A CNI switch on a running cluster is refused: the old CNI's pods, routes and (for Cilium) eBPF
@@ -123,8 +123,11 @@ type Stored = WithProvider<UpgradeState>;
 const PROVIDER: pulumi.dynamic.ResourceProvider = {
   // Runs on preview as well: the refusals show before anything changes.
   async check(olds: Partial<UpgradeState>, news: UpgradeState) {
+    const task = loadTasks();
     const failures = [
-      { property: "nodes", reason: controlPlaneRemovalProblem(olds, news) },
+      { property: "nodes", reason: task.controlPlaneRemovalProblem(olds, news) },
+      { property: "nodes", reason: task.endpointRemovalProblem(olds, news) },
+      { property: "nodes", reason: task.removalWithReplacementProblem(olds, news) },
       { property: "cni", reason: cniSwitchProblem(olds, news) },
       { property: "addressing", reason: addressingChangeProblem(olds, news) },
       { property: "kubernetesVersion", reason: needsKubernetesUpgrade(olds, news) ? kubernetesPathProblem(olds.kubernetesVersion!, news.kubernetesVersion!) : undefined },
@@ -137,7 +140,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     return { id: "talos-upgrade", outs: { ...inputs, versions } };
   },
   async diff(_id: string, olds: UpgradeState, news: UpgradeState) {
-    const keys = ["nodes", "image", "targetVersion", "workerBatchSize", "cni", "plan", "clientConfiguration", "addressing", "kubernetesVersion", "kubernetesImages", "kubernetesPlan", "timeouts", PROVIDER_KEY] as const;
+    const keys = ["nodes", "image", "targetVersion", "workerBatchSize", "cni", "plan", "clientConfiguration", "addressing", "kubernetesVersion", "kubernetesImages", "kubernetesPlan", "vms", "endpoint", "timeouts", PROVIDER_KEY] as const;
     const changed = keys.filter((k) => JSON.stringify((olds as Stored)[k]) !== JSON.stringify((news as Stored)[k]));
     return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
   },
@@ -211,6 +214,8 @@ export class TalosUpgrade extends pulumi.dynamic.Resource {
         kubernetesVersion: spec.kubernetesVersion,
         kubernetesImages: Object.fromEntries(spec.nodes.map((n) => [n.name, kubernetesImages(spec, n)])),
         kubernetesPlan: kubernetesPlan(spec, args.workerBatchSize),
+        vms: Object.fromEntries(spec.nodes.map((n) => [n.name, { host: n.host, vmId: n.vmId }])),
+        endpoint: spec.endpoint,
       },
       // The client key stays a secret in the resource's outputs too.
       { ...opts, additionalSecretOutputs: ["clientConfiguration"] },

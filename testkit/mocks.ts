@@ -82,6 +82,14 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     public readonly priorState: Map<string, Record<string, unknown>> = new Map(),
   ) {}
 
+  /**
+   * The fake cluster's etcd members, by IP. Set, `talos:cluster/getHealth` follows Talos's rule:
+   * it fails unless every member is among the control-plane nodes it is given (siderolabs/talos
+   * v1.13.9 pkg/cluster/check/etcd.go:94-127, EtcdControlPlaneNodesAssertion, run by the default
+   * checks at default.go:154). Talos polls until its timeout; the mock fails at once.
+   */
+  public etcdMembers?: string[];
+
   /** The state each resource was given, by `type::name`: the prior state of a next run. */
   public readonly state = new Map<string, Record<string, unknown>>();
 
@@ -254,6 +262,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       case "talos:client/getConfiguration:getConfiguration":
         return { ...inputs, id: "talosconfig", talosConfig: FAKE_TALOSCONFIG };
       case "talos:cluster/getHealth:getHealth": {
+        this.etcdMembershipHolds(unwrap(inputs) as { controlPlaneNodes?: string[] });
         const problems = this.talosHealthProblems(unwrap(inputs) as HealthInputs);
         // `details`: what the SDK's invoke reports of a failed call (as gRPC carries a provider's error).
         const message = `cluster health check failed: ${problems.join("; ")}`;
@@ -262,6 +271,15 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       }
       default:
         throw new Error(`mock: unknown invoke ${args.token}`);
+    }
+  }
+
+  /** Talos's etcd membership assertion (see `etcdMembers`): throws when a member is not among the given control planes. */
+  private etcdMembershipHolds(inputs: { controlPlaneNodes?: string[] }): void {
+    const given = inputs.controlPlaneNodes ?? [];
+    const strangers = (this.etcdMembers ?? []).filter((ip) => !given.includes(ip));
+    if (strangers.length > 0) {
+      throw new Error(`etcd members to be control plane nodes: etcd member ips ${JSON.stringify(this.etcdMembers)} are not subset of control plane node ips ${JSON.stringify(given)}`);
     }
   }
 }

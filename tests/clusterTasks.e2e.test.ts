@@ -26,8 +26,8 @@ afterEach(async () => {
   cluster = kube = undefined;
 });
 
-async function start(specs: Parameters<typeof startFakeCluster>[1]): Promise<FakeCluster> {
-  cluster = await startFakeCluster(pki, specs);
+async function start(specs: Parameters<typeof startFakeCluster>[1], clusterPki: TestPki = pki): Promise<FakeCluster> {
+  cluster = await startFakeCluster(clusterPki, specs);
   kube = await serveFakeKube(cluster.kube, kubePki);
   cluster.talos.kubeconfig = kube.kubeconfig;
   return cluster;
@@ -48,7 +48,7 @@ const input = (c: FakeCluster, extra: Partial<UpgradeTaskInput> = {}): UpgradeTa
 test("the compiled task module the resource loads exists and exports the same tasks", () => {
   expect(fs.existsSync(taskModulePath())).toBe(true);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  expect(Object.keys(require(taskModulePath()) as object).sort()).toEqual(["connectCluster", "readVersions", "runKubernetesUpgrade", "runRemoveNode", "runRolledReboot", "runUpgrade", "upgradeCluster"]);
+  expect(Object.keys(require(taskModulePath()) as object).sort()).toEqual(["connectCluster", "connectTalosOperations", "controlPlaneRemovalProblem", "endpointRemovalProblem", "readVersions", "removalWithReplacementProblem", "runKubernetesUpgrade", "runRemoveNode", "runRolledReboot", "runUpgrade", "upgradeCluster"]);
 });
 
 test("connects with the client configuration, fetches the kubeconfig, drains over HTTPS and upgrades in order", async () => {
@@ -109,6 +109,39 @@ describe("removing a node (the membership's delete)", () => {
     const result = await runRemoveNode({ ...access(c), node: "cp-3" });
     expect(result).toMatchObject({ reachable: false, removedMemberId: expect.any(String) });
     expect(milestones(c.timeline).filter((s) => / cp-3$/.test(s) && !s.startsWith("kube delete"))).toEqual([]);
+  });
+
+  /**
+   * The engine runs replacement chains in parallel (pulumi/pulumi v3.248.0 step_executor.go:55-58)
+   * and one provider process serves every delete (sdk/nodejs/cmd/dynamic-provider/index.ts:59-72):
+   * two memberships' deletes reach the task module at the same moment. Each test below has a PKI,
+   * so a cluster, of its own: the module remembers etcd's size per cluster for the process.
+   */
+  test("two control-plane removals at the same moment: one after the other, and the second is refused naming quorum", async () => {
+    const own = await createTestPki();
+    const c = await start([fakeControlPlane(1), fakeControlPlane(2), fakeControlPlane(3), fakeWorker(1)], own);
+    const both = { nodes: c.nodes, endpoints: [c.talos.address], clientConfiguration: clientConfiguration(own), timeouts: FAST_TIMEOUTS };
+    const [first, second] = await Promise.allSettled([runRemoveNode({ ...both, node: "cp-2" }), runRemoveNode({ ...both, node: "cp-3" })]);
+    expect(first).toMatchObject({ status: "fulfilled", value: { node: "cp-2", reachable: true } });
+    expect(second).toMatchObject({ status: "rejected", reason: { message: expect.stringMatching(/^remove control plane on cp-3: expected at least 2 etcd members left \(the quorum of the 3 this update started with\)/) } });
+    // etcd kept its quorum: cp-3 never left, and nothing of it ran while cp-2 was leaving.
+    expect(c.talos.members.map((m) => m.hostname).sort()).toEqual(["cp-1", "cp-3"]);
+    expect(milestones(c.timeline).filter((s) => s.endsWith(" cp-3"))).toEqual([]);
+  });
+
+  test("a rolled reboot and a removal of the same cluster never overlap: the second starts when the first is done", async () => {
+    const own = await createTestPki();
+    const c = await start([fakeControlPlane(1), fakeControlPlane(2), fakeControlPlane(3), fakeWorker(1), fakeWorker(2)], own);
+    const access = { nodes: c.nodes, endpoints: [c.talos.address], clientConfiguration: clientConfiguration(own), timeouts: FAST_TIMEOUTS };
+    await Promise.all([runRolledReboot({ ...access, only: ["w-1"], workerBatchSize: 1 }), runRemoveNode({ ...access, node: "w-2" })]);
+    expect(milestones(c.timeline)).toEqual([
+      "kube cordon w-1",
+      "MachineService/Reboot w-1",
+      "kube uncordon w-1",
+      "kube cordon w-2",
+      "MachineService/Reset w-2",
+      "kube delete w-2",
+    ]);
   });
 
   test("refused while etcd is not healthy: nothing is changed", async () => {

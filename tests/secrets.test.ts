@@ -75,10 +75,10 @@ describe("secrets audit of the whole program", () => {
       ...stackConfig("dev"),
       ...PROXMOX_CONFIG,
       "talos-proxmox:nodes": JSON.stringify([
-        { name: "a", ip: "10.0.0.1", role: "controlplane" },
-        { name: "b", ip: "10.0.0.2", role: "controlplane" },
-        { name: "c", ip: "10.0.0.3", role: "controlplane" },
-        { name: "d", ip: "10.0.0.4", role: "controlplane" },
+        { name: "a", ip: "10.0.10.21", role: "controlplane" },
+        { name: "b", ip: "10.0.10.22", role: "controlplane" },
+        { name: "c", ip: "10.0.10.23", role: "controlplane" },
+        { name: "d", ip: "10.0.10.24", role: "controlplane" },
       ]),
     });
     const programLines = [...run.logs, ...even.logs].filter((line) => !line.startsWith("debug:"));

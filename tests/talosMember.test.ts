@@ -1,10 +1,12 @@
+import * as departures from "../engines/departures";
 import { memberProvider, type MemberState } from "../resources/talosMember";
 import { taskModulePath } from "../resources/taskModule";
 import { controlPlaneRemovalProblem, upgradeProvider, type UpgradeState } from "../resources/talosUpgrade";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, stackConfig } from "./helpers/program";
 
 const runRemoveNode = jest.fn(async (input: { node: string }) => ({ node: input.node, reachable: true }));
-jest.doMock(taskModulePath(), () => ({ runRemoveNode }));
+// The check's pure refusals are the real ones (engines/departures.ts); the removal is a recorder.
+jest.doMock(taskModulePath(), () => ({ ...departures, runRemoveNode }));
 beforeEach(() => jest.clearAllMocks());
 
 const cp = (n: number) => ({ name: `cp-${n}`, ip: `10.0.0.1${n}`, role: "controlplane" as const });
@@ -58,6 +60,12 @@ describe("quorum refusals before anything changes (the upgrade resource's check,
   test("one control plane, any number of workers, or a first deployment pass", () => {
     expect(controlPlaneRemovalProblem(nodes(cp(1), cp(2), cp(3), w(1), w(2)), nodes(cp(1), cp(2)))).toBeUndefined();
     expect(controlPlaneRemovalProblem({}, nodes(cp(1)))).toBeUndefined();
+  });
+  test("a state from before VMs were recorded sees removals only: the first update after upgrading the package records them", () => {
+    const vms = { "cp-1": { host: "pve2" }, "cp-2": { host: "pve2" }, "cp-3": { host: "pve2" } };
+    expect(controlPlaneRemovalProblem(nodes(cp(1), cp(2), cp(3)), { ...nodes(cp(1), cp(2), cp(3)), vms })).toBeUndefined();
+    const recorded = { "cp-1": { host: "pve" }, "cp-2": { host: "pve" }, "cp-3": { host: "pve" } };
+    expect(controlPlaneRemovalProblem({ ...nodes(cp(1), cp(2), cp(3)), vms: recorded }, { ...nodes(cp(1), cp(2), cp(3)), vms })).toMatch(/^replacing 3 control planes/);
   });
 });
 

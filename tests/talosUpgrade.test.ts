@@ -1,3 +1,4 @@
+import * as departures from "../engines/departures";
 import { taskModulePath } from "../resources/taskModule";
 import { kubernetesImages, kubernetesPathProblem, kubernetesPlan } from "../resources/kubernetesTargets";
 import { needsKubernetesUpgrade, needsRollout, upgradePlan, upgradeProvider, type UpgradeState } from "../resources/talosUpgrade";
@@ -30,7 +31,7 @@ const runUpgrade = jest.fn(async (input: { nodes: { name: string }[]; targetVers
 }));
 const readVersions = jest.fn(async () => ({ "talos-demo-01": "v1.13.9" }));
 const runKubernetesUpgrade = jest.fn(async (_input: { nodes: { name: string }[] }) => ({ changed: [], unchanged: [], manifests: [], syncMode: "server-side-apply" }));
-jest.doMock(taskModulePath(), () => ({ runUpgrade, readVersions, runKubernetesUpgrade }));
+jest.doMock(taskModulePath(), () => ({ ...departures, runUpgrade, readVersions, runKubernetesUpgrade }));
 beforeEach(() => jest.clearAllMocks());
 
 describe("the rollout plan the preview shows", () => {

@@ -69,3 +69,23 @@ test("quorum refusals: last control plane, two members with one dead, an unhealt
   });
   expect(milestones(sick.timeline)).toEqual([]);
 });
+
+test("a second control-plane removal in one update must keep the quorum of the etcd the update started with", async () => {
+  const c = await start([cp(1), cp(2), cp(3)]);
+  // What the task module remembers for the process: the count at the first removal.
+  let first: number | undefined;
+  const membersAtFirstRemoval = (now: number) => {
+    const seen = first;
+    first ??= now;
+    return seen;
+  };
+  await removeNode({ nodes: c.nodes, node: "cp-2", membersAtFirstRemoval }, c.deps);
+  expect(first).toBe(3);
+  // Even with a node list that no longer names cp-2 (so every listed member is healthy), 2 → 1 is refused.
+  const remaining = c.nodes.filter((n) => n.name !== "cp-2");
+  await expect(removeNode({ nodes: remaining, node: "cp-3", membersAtFirstRemoval }, c.deps)).rejects.toMatchObject({
+    expected: "at least 2 etcd members left (the quorum of the 3 this update started with)",
+    seen: expect.stringMatching(/^1 after this removal/),
+  });
+  expect(c.talos.members.map((m) => m.hostname)).toEqual(["cp-1", "cp-3"]);
+});

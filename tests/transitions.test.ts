@@ -1,17 +1,20 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { HealthGateState, healthCheckPlan } from "../components/healthGate";
+import * as pulumi from "@pulumi/pulumi";
+import { HealthGateState, healthCheckPlan, healthGateHook } from "../components/healthGate";
 import { controlPlaneRemovalProblem, needsKubernetesUpgrade, needsRollout, upgradeProvider, type UpgradeState } from "../resources/talosUpgrade";
 import { nodesToReboot, type BootState } from "../resources/talosReboots";
 import { RecordingMocks, unwrap } from "../testkit/mocks";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, toPulumiConfig } from "./helpers/program";
-import { Step, planDestroy, planUpdate, transition } from "./helpers/transition";
+import { Step, parallelChains, planDestroy, planUpdate, transition } from "./helpers/transition";
 import { LAB_NODES } from "./helpers/configCases";
 
 /** Every change a user makes after day one, as config A then config B: what a real update does. */
 
 const NODES = LAB_NODES;
 const BASE = { clusterName: "lab", vip: "10.0.20.10", vmIdBase: 2000, nodes: NODES };
+/** The lab with a fourth control plane: removing one leaves three. */
+const FOUR_CP = [...NODES.slice(0, 3), { name: "cp-4", ip: "10.0.20.14", role: "controlplane" }, ...NODES.slice(3)];
 
 function stack(values: Record<string, unknown>): Record<string, string> {
   const config = toPulumiConfig(Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)));
@@ -320,6 +323,107 @@ describe("changes after day one (transitions)", () => {
     const { a, b } = await transition(stack(BASE), stack({ ...BASE, nodes: NODES.filter((n) => n.name !== "cp-2" && n.name !== "cp-3") }));
     const inputs = (run: ProgramRun) => unwrap(run.mocks.ofType(T.dynamic).find((r) => r.name === "cluster-upgrade")!.inputs) as Pick<UpgradeState, "nodes">;
     expect(controlPlaneRemovalProblem(inputs(a), inputs(b))).toMatch(/removing 2 control planes \(cp-2, cp-3\)/);
+  });
+
+  describe("never two control planes out at once", () => {
+    const upgradeInputs = (run: ProgramRun) => unwrap(run.mocks.ofType(T.dynamic).find((r) => r.name === "cluster-upgrade")!.inputs) as UpgradeState;
+    const refusals = async (a: ProgramRun, b: ProgramRun) => (await upgradeProvider.check!(upgradeInputs(a), upgradeInputs(b))).failures ?? [];
+    /** The first step of each control plane's replacement chain: what the engine starts at the same moment. */
+    const chainHeads = (steps: Step[]) =>
+      [...parallelChains(steps).entries()].filter(([root]) => /-cp-\d$/.test(root)).map(([, chain]) => `${chain[0].op} ${chain[0].name}`);
+
+    test("a new proxmoxNode replaces every control plane in parallel chains, each opened by its node leaving; preview refuses it", async () => {
+      const { a, b, steps } = await transition(stack(BASE), stack({ ...BASE, proxmoxNode: "pve2" }));
+      // Three independent chains: the engine deletes the three memberships (three etcd leaves) together.
+      expect(chainHeads(steps).sort()).toEqual(["delete cluster-member-cp-1", "delete cluster-member-cp-2", "delete cluster-member-cp-3"]);
+      expect(await refusals(a, b)).toEqual([
+        {
+          property: "nodes",
+          reason: expect.stringMatching(/^replacing 3 control planes \(cp-1 replaced: host pve → pve2; cp-2 replaced: host pve → pve2; cp-3 replaced: host pve → pve2\) in one update is refused: .*proxmoxNode.*one per pulumi up/),
+        },
+      ]);
+    });
+
+    test("a new vmIdBase replaces every VM: refused, naming vmIdBase", async () => {
+      const { a, b, steps } = await transition(stack(BASE), stack({ ...BASE, vmIdBase: 3000 }));
+      expect(chainHeads(steps)).toHaveLength(3);
+      const [refusal] = await refusals(a, b);
+      expect(refusal.reason).toMatch(/^replacing 3 control planes \(cp-1 replaced: vmId 2\d{3} → 3\d{3};/);
+      expect(refusal.reason).toMatch(/vmIdBase/);
+    });
+
+    test("removing one control plane while replacing another is refused", async () => {
+      // Four control planes, so that three remain (two are refused by the config itself).
+      const nodes = FOUR_CP.filter((n) => n.name !== "cp-3").map((n) => (n.name === "cp-2" ? { ...n, host: "pve2" } : n));
+      const { a, b } = await transition(stack({ ...BASE, nodes: FOUR_CP }), stack({ ...BASE, nodes }));
+      expect((await refusals(a, b)).map((f) => f.reason)).toContainEqual(
+        expect.stringMatching(/^removing and replacing 2 control planes \(cp-3 removed; cp-2 replaced: host pve → pve2\)/),
+      );
+    });
+
+    test("the way out: pinning the others' host and moving one control plane per up is accepted", async () => {
+      const pinned = NODES.map((n) => ({ ...n, host: "pve" }));
+      const oneMoved = pinned.map((n) => (n.name === "cp-1" ? { ...n, host: "pve2" } : n));
+      const { a, b, steps } = await transition(stack({ ...BASE, nodes: pinned }), stack({ ...BASE, proxmoxNode: "pve2", nodes: oneMoved }));
+      expect(chainHeads(steps)).toEqual(["delete cluster-member-cp-1"]);
+      expect(await refusals(a, b)).toEqual([]);
+    });
+  });
+
+  describe("removing a control plane while something else changes", () => {
+    // Four control planes, so that three remain after a removal (two are refused by the config itself).
+    const FOUR = { ...BASE, nodes: FOUR_CP };
+    const noVip = { ...FOUR, vip: undefined };
+    const patched = (nodes: typeof NODES) =>
+      nodes.map((n) => (n.name === "worker-1" ? { ...n, patches: ["machine:\n  sysctls:\n    vm.max_map_count: '262144'\n"] } : n));
+
+    test("the health gate passes while the departing control plane is still an etcd member (its delete comes last)", async () => {
+      const { a, b, steps } = await transition(stack(FOUR), stack({ ...FOUR, nodes: patched(FOUR_CP.filter((n) => n.name !== "cp-3")) }));
+      // Deletes of removed resources run after every registration (pulumi/pulumi v3.248.0
+      // deployment_executor.go:484-499): the gate's update comes before cp-3 leaves etcd.
+      expect(ops(steps).indexOf("update cluster-health")).toBeLessThan(ops(steps).indexOf("delete cluster-member-cp-3"));
+      // The fake cluster's etcd, as at the gate: all four control planes are still members (the staying ones are given first, the departing one after).
+      b.mocks.etcdMembers = ["10.0.20.11", "10.0.20.12", "10.0.20.13", "10.0.20.14"];
+      const hook = healthGateHook("test-health", { clientConfiguration: pulumi.output({ caCertificate: "ca", clientCertificate: "crt", clientKey: "k" }), timeout: "10m", cniAfterGate: false });
+      await hook.callback({ urn: "u", id: "i", name: "cluster-health", type: T.stash, oldInputs: { input: gateState(a) }, newInputs: { input: gateState(b) } });
+      expect(unwrap(b.mocks.callsOf("talos:cluster/getHealth:getHealth")[0].inputs)).toMatchObject({
+        controlPlaneNodes: ["10.0.20.11", "10.0.20.12", "10.0.20.14", "10.0.20.13"],
+        endpoints: ["10.0.20.11", "10.0.20.12", "10.0.20.14"],
+        skipKubernetesChecks: true,
+      });
+    });
+
+    test("while any VM is replaced, the health gate is replaced too and would not know the departing member: refused", async () => {
+      const nodes = FOUR_CP.filter((n) => n.name !== "cp-3").map((n) => (n.name === "worker-1" ? { ...n, host: "pve2" } : n));
+      const { a, b, steps } = await transition(stack(FOUR), stack({ ...FOUR, nodes }));
+      // A replacement's create hook gets no old inputs (pulumi/pulumi v3.248.0 step.go:293-307).
+      expect(steps.find((s) => s.name === "cluster-health")).toMatchObject({ op: "replace" });
+      const { failures } = await upgradeProvider.check!(
+        unwrap(a.mocks.ofType(T.dynamic).find((r) => r.name === "cluster-upgrade")!.inputs) as UpgradeState,
+        unwrap(b.mocks.ofType(T.dynamic).find((r) => r.name === "cluster-upgrade")!.inputs) as UpgradeState,
+      );
+      expect(failures).toEqual([{ property: "nodes", reason: expect.stringMatching(/^removing control plane cp-3 while replacing the VM of worker-1 in one update is refused/) }]);
+    });
+
+    test("without a vip, removing the first control plane (the endpoint) is refused with the way out: set vip first", async () => {
+      const { a, b } = await transition(stack(noVip), stack({ ...noVip, nodes: FOUR_CP.filter((n) => n.name !== "cp-1") }));
+      expect(String(a.values.endpoint)).toBe("https://10.0.20.11:6443");
+      const { failures } = await upgradeProvider.check!(
+        unwrap(a.mocks.ofType(T.dynamic).find((r) => r.name === "cluster-upgrade")!.inputs) as UpgradeState,
+        unwrap(b.mocks.ofType(T.dynamic).find((r) => r.name === "cluster-upgrade")!.inputs) as UpgradeState,
+      );
+      expect(failures).toEqual([{ property: "nodes", reason: expect.stringMatching(/^removing cp-1 is refused: the cluster has no vip.*Set vip .* then remove cp-1 in the next/) }]);
+    });
+
+    test("without a vip, removing another control plane is accepted; with a vip, the first one too", async () => {
+      const check = async (from: Record<string, unknown>, to: Record<string, unknown>) => {
+        const { a, b } = await transition(stack(from), stack(to));
+        const inputs = (run: ProgramRun) => unwrap(run.mocks.ofType(T.dynamic).find((r) => r.name === "cluster-upgrade")!.inputs) as UpgradeState;
+        return (await upgradeProvider.check!(inputs(a), inputs(b))).failures;
+      };
+      expect(await check(noVip, { ...noVip, nodes: FOUR_CP.filter((n) => n.name !== "cp-3") })).toEqual([]);
+      expect(await check(FOUR, { ...FOUR, nodes: FOUR_CP.filter((n) => n.name !== "cp-1") })).toEqual([]);
+    });
   });
 
   test("pulumi destroy takes the fast path: every membership delete is skipped (deletedWith the machine secrets)", async () => {

@@ -7,7 +7,9 @@ import { ProgramRun, RegistrationRequest, RunOptions, runProgram } from "./progr
  * compared, minus `ignoreChanges`; a change to an input the provider can't update in place, or
  * listed in `replaceOnChanges`, is a replacement; `replaceWith` spreads replacements; a
  * `deleteBeforeReplace` resource is deleted before its successor is created; removed resources
- * are deleted last, dependents first.
+ * are deleted last, dependents first. Each delete-before-replace replacement is a chain (its
+ * replaced dependents deleted, then it, then its successor created), and the engine runs
+ * independent chains at the same time (`Step.chain`, `parallelChains`).
  */
 
 /**
@@ -65,6 +67,13 @@ export interface Step {
   deleteFirst?: boolean;
   /** A delete the engine does not send to the provider: its `deletedWith` target goes in the same operation. */
   skipped?: boolean;
+  /**
+   * The replaced resource whose delete-before-replace chain this step is part of. Steps of one
+   * chain run in order; different chains run at the same time (pulumi/pulumi v3.248.0
+   * pkg/resource/deploy/step_generator.go:1939-2023 builds a chain per replacement with its
+   * dependents' deletes first; step_executor.go:55-58 runs independent chains concurrently).
+   */
+  chain?: string;
 }
 
 export interface Transition {
@@ -159,12 +168,13 @@ export function planUpdate(a: ProgramRun, b: ProgramRun): Step[] {
     if (decision.op === "replace" && decision.deleteFirst && !deletedEarly.has(urn)) {
       // First the replaced dependents whose inputs come from it, the last registered first
       // (pulumi/pulumi v3.208.0 step_generator.go calculateDependentReplacements).
+      const chain = decision.name;
       for (const dependent of dependentReplacements(urn, after, decisions, ordered)) {
-        steps.push({ ...decisions.get(dependent)!, op: "delete" });
+        steps.push({ ...decisions.get(dependent)!, op: "delete", chain });
         deletedEarly.add(dependent);
       }
-      steps.push({ ...decision, op: "delete" });
-      steps.push({ ...decision, op: "create" });
+      steps.push({ ...decision, op: "delete", chain });
+      steps.push({ ...decision, op: "create", chain });
     } else if (decision.op === "replace" && deletedEarly.has(urn)) {
       steps.push({ ...decision, op: "create" });
     } else {
@@ -181,6 +191,19 @@ export function planUpdate(a: ProgramRun, b: ProgramRun): Step[] {
     if (!kept.has(urn)) steps.push({ op: "delete", type: r.request.type, name: r.request.name });
   }
   return steps;
+}
+
+/**
+ * The replacement chains of a plan, by the replaced resource's name, each in its own order. The
+ * engine starts them together: the first step of every chain runs at the same moment.
+ */
+export function parallelChains(steps: Step[]): Map<string, Step[]> {
+  const chains = new Map<string, Step[]>();
+  for (const step of steps) {
+    if (step.chain === undefined) continue;
+    chains.set(step.chain, [...(chains.get(step.chain) ?? []), step]);
+  }
+  return chains;
 }
 
 /**

@@ -1,0 +1,97 @@
+/**
+ * Which control planes an update takes out of etcd, read from the upgrade resource's old and new
+ * inputs, and the refusals of what would cost quorum. Pure; the upgrade resource's check loads
+ * it from the compiled task module at run time (preview included).
+ */
+import type { NodeRef } from "./operations";
+
+/** A node's VM as the program plans it: the inputs whose change replaces it. */
+export interface PlannedVm {
+  host: string;
+  /** Absent: Proxmox picks. */
+  vmId?: number;
+}
+
+/**
+ * Why a control plane's VM is replaced, or undefined when it is not: the only ForceNew inputs of
+ * bpg's VM our config can change are the Proxmox node (node_name, `migrate` off) and the VM ID
+ * (bpg/terraform-provider-proxmox v0.111.1 proxmoxtf/resource/vm/vm.go:1767-1790; the other
+ * ForceNew fields, clone, amd_sev, a disk's file_id, the cloud-init type and file IDs, the TPM
+ * version and EFI disk type, are never set by the program). Pure.
+ */
+export function vmReplacement(old: PlannedVm | undefined, next: PlannedVm | undefined): string | undefined {
+  if (!old || !next) return undefined;
+  if (old.host !== next.host) return `host ${old.host} → ${next.host}`;
+  if (old.vmId !== next.vmId) return `vmId ${old.vmId ?? "auto"} → ${next.vmId ?? "auto"}`;
+  return undefined;
+}
+
+type DepartureView = { nodes: NodeRef[]; vms?: Record<string, PlannedVm> };
+
+/**
+ * Control planes an update takes out of etcd: removed, or replaced (the engine deletes a replaced
+ * VM's membership first, and independent replacement chains run in parallel: pulumi/pulumi
+ * v3.248.0 step_generator.go:1939-2023, step_executor.go:55-58). More than one is refused: each
+ * must leave etcd and its successor join before the next goes, or etcd loses quorum. Pure; `olds`
+ * is empty on create.
+ */
+export function controlPlaneRemovalProblem(olds: Partial<DepartureView>, news: DepartureView): string | undefined {
+  const isControlPlane = (name: string) => news.nodes.some((n) => n.name === name && n.role === "controlplane");
+  const oldControlPlanes = (olds.nodes ?? []).filter((o) => o.role === "controlplane");
+  const removed = oldControlPlanes.filter((o) => !isControlPlane(o.name)).map((o) => o.name);
+  const replaced = oldControlPlanes
+    .filter((o) => isControlPlane(o.name))
+    .map((o) => ({ name: o.name, why: vmReplacement(olds.vms?.[o.name], news.vms?.[o.name]) }))
+    .filter((r): r is { name: string; why: string } => r.why !== undefined);
+  if (removed.length + replaced.length <= 1) return undefined;
+  if (replaced.length === 0) {
+    return (
+      `removing ${removed.length} control planes (${removed.join(", ")}) in one update is refused: ` +
+      `each must leave etcd before the next goes. Remove one control plane per pulumi up`
+    );
+  }
+  const departures = [...removed.map((n) => `${n} removed`), ...replaced.map((r) => `${r.name} replaced: ${r.why}`)];
+  return (
+    `${removed.length > 0 ? "removing and replacing" : "replacing"} ${departures.length} control planes (${departures.join("; ")}) in one update is refused: ` +
+    `the engine takes their VMs out at the same time and etcd would lose quorum. A control plane's VM is replaced when its ` +
+    `nodes[].host (default proxmoxNode) or nodes[].vmId (default from vmIdBase) changes. Do one control plane per pulumi up: ` +
+    `set host and vmId of the others to their current values (pulumi stack output nodes), then change them one per pulumi up` +
+    (removed.length > 0 ? `, and remove a control plane in a pulumi up of its own` : "")
+  );
+}
+
+/**
+ * Removing the control plane a cluster without `vip` uses as its Kubernetes endpoint is refused:
+ * the endpoint (`https://<first control plane>:6443`, config/validate.ts) would move to the next
+ * control plane, so every node's config and the kubeconfig change in the same update that takes
+ * the old one out of etcd. The way out is a VIP first. Pure; `olds` is empty on create.
+ */
+export function endpointRemovalProblem(olds: { nodes?: NodeRef[]; endpoint?: string }, news: { nodes: NodeRef[] }): string | undefined {
+  if (!olds.endpoint || !olds.nodes) return undefined;
+  const host = new URL(olds.endpoint).hostname;
+  const endpointNode = olds.nodes.find((o) => o.role === "controlplane" && o.ip === host);
+  if (!endpointNode || news.nodes.some((n) => n.name === endpointNode.name && n.role === "controlplane")) return undefined;
+  return (
+    `removing ${endpointNode.name} is refused: the cluster has no vip, so ${endpointNode.name} is its Kubernetes endpoint ` +
+    `(${olds.endpoint}) and every node's config and the kubeconfig would move to another control plane while it leaves etcd. ` +
+    `Set vip to a free address in the nodes' subnet in one pulumi up (the endpoint moves to it), then remove ${endpointNode.name} in the next`
+  );
+}
+
+
+/**
+ * A control plane removed while any node's VM is replaced in the same update is refused: a new
+ * VM replaces its config apply and with it the health gate (`replaceWith`), and a replacement's
+ * create hook gets no old inputs (pulumi/pulumi v3.248.0 pkg/resource/deploy/step.go:293-307), so
+ * the gate could not tell that the removed control plane is still an etcd member and Talos's
+ * check would fail until its timeout. Pure; `olds` is empty on create.
+ */
+export function removalWithReplacementProblem(olds: Partial<DepartureView>, news: DepartureView): string | undefined {
+  const removed = (olds.nodes ?? []).filter((o) => o.role === "controlplane" && !news.nodes.some((n) => n.name === o.name && n.role === "controlplane"));
+  const replaced = news.nodes.filter((n) => vmReplacement(olds.vms?.[n.name], news.vms?.[n.name]) !== undefined).map((n) => n.name);
+  if (removed.length === 0 || replaced.length === 0) return undefined;
+  return (
+    `removing control plane ${removed.map((n) => n.name).join(", ")} while replacing the VM of ${replaced.join(", ")} in one update is refused: ` +
+    `the health check would still see the removed control plane in etcd. Remove it in one pulumi up and change host or vmId in another`
+  );
+}
