@@ -3,7 +3,9 @@
  * workers in batches; every node drained, rebooted, verified and uncordoned before the next step.
  * Any failure stops the rollout (no blind retry); running it again resumes past upgraded nodes.
  */
+import { EXTENSION_STATUSES, schematicFromExtensions } from "../talosapi/cosi";
 import { RolloutError, detailOf } from "../talosapi/errors";
+import { pollUntil } from "../talosapi/poll";
 import { gateControlPlane, waitEtcdHealthy } from "./gates";
 import type { KubeOperations, NodeRef, RolloutTimeouts, TalosOperations } from "./operations";
 import { rolloutTimeouts } from "./operations";
@@ -34,8 +36,9 @@ export interface RolloutInput {
   /** Workers upgraded together (default 1). */
   workerBatchSize?: number;
   /**
-   * Install the image on nodes already at `targetVersion` too: the image changed within a version
-   * (new extensions or kernel arguments), which the version alone can't tell apart.
+   * The image changed within a version (new extensions or kernel arguments). With a factory
+   * installer, nodes already on its schematic are skipped; with any other image every node is
+   * reinstalled, as the version alone can't tell them apart.
    */
   reinstall?: boolean;
   /** Waits the engine does itself; each operation's own limits are set where the operations are built. */
@@ -58,6 +61,65 @@ export function imageTag(image: string): string | undefined {
   const lastSlash = withoutDigest.lastIndexOf("/");
   const colon = withoutDigest.indexOf(":", lastSlash + 1);
   return colon === -1 ? undefined : withoutDigest.slice(colon + 1);
+}
+
+/**
+ * The schematic ID of an Image Factory installer, `<host>/<platform>-installer/<id>:<tag>` (the
+ * ID is a sha256 in hex); undefined for any other image, whose running schematic can't be compared.
+ */
+export function installerSchematic(image: string): string | undefined {
+  const repository = image.split("@")[0].replace(/:[^/:]*$/, "");
+  return /\/(?:[a-z0-9-]+-)?installer\/([0-9a-f]{64})$/.exec(repository)?.[1];
+}
+
+/** What a node runs: Talos version and, when the rollout compares it, the booted image's schematic. */
+interface RunningImage {
+  version: string;
+  schematic?: string;
+}
+
+/** Where the rollout takes every node. */
+interface RolloutTarget {
+  version: string;
+  /** Schematic of a factory installer: compared after each reboot and to skip nodes already on it. */
+  schematic?: string;
+  reinstall: boolean;
+}
+
+function targetOf(input: RolloutInput): RolloutTarget {
+  return { version: input.targetVersion, schematic: installerSchematic(input.image), reinstall: input.reinstall === true };
+}
+
+async function runningImage(talos: TalosOperations, node: NodeRef, target: RolloutTarget): Promise<RunningImage> {
+  const version = await talos.version(node);
+  if (target.schematic === undefined) return { version };
+  return { version, schematic: schematicFromExtensions(await talos.listResources(node, EXTENSION_STATUSES)) };
+}
+
+/**
+ * Already done: on the target version and, for a factory installer, on its schematic. Without a
+ * schematic to compare, `reinstall` means the version alone can't tell, so every node is redone.
+ */
+function isOnTarget(image: RunningImage, target: RolloutTarget): boolean {
+  if (!sameVersion(image.version, target.version)) return false;
+  return target.schematic === undefined ? !target.reinstall : image.schematic === target.schematic;
+}
+
+/**
+ * After the reboot, the node must run the target schematic: an A/B fallback boots the previous
+ * entry, which has the same version when only the image changed. Talos publishes the extension
+ * statuses once per boot, so an empty list right after the boot is waited out.
+ */
+async function verifySchematic(talos: TalosOperations, node: NodeRef, schematic: string, t: RolloutTimeouts): Promise<void> {
+  const seen = await pollUntil(
+    async () => {
+      const running = schematicFromExtensions(await talos.listResources(node, EXTENSION_STATUSES));
+      return running === undefined ? { done: false, reason: "no schematic extension reported" } : { done: true, value: running };
+    },
+    { timeoutMs: t.nodeReadyMs, initialDelayMs: t.pollInitialMs, maxDelayMs: t.pollMaxMs },
+    (reason) => new RolloutError(node.name, "schematic after reboot", schematic, reason),
+  );
+  if (seen !== schematic) throw new RolloutError(node.name, "schematic after reboot", schematic, `${seen} (booted the previous image: A/B rollback)`);
 }
 
 function validateInput(input: RolloutInput): void {
@@ -101,33 +163,36 @@ async function afterReboot(deps: RolloutDeps, nodes: NodeRef[], node: NodeRef, m
 /**
  * Upgrades Talos on every node not yet at `targetVersion`, in plan order. Per node: gate (control
  * planes), boot id, pull, upgrade, drain, reboot (1.13 API; a pre-1.13 node is drained first and
- * then reboots itself), wait back, verify the version (else an A/B rollback: stop), etcd healthy
+ * then reboots itself), wait back, verify the version and, for a factory installer, the schematic
+ * (else an A/B rollback: stop), etcd healthy
  * with the same member count (control planes), Node Ready, uncordon.
  * @throws RolloutError or TalosApiError naming the node; nothing after it has been touched.
  */
 export async function rollout(input: RolloutInput, deps: RolloutDeps): Promise<RolloutResult> {
   validateInput(input);
   const t = rolloutTimeouts(input.timeouts);
+  const target = targetOf(input);
   // Read together: a serial read would add one call per node to the rollout's critical path.
-  const versions = await Promise.all(input.nodes.map((node) => deps.talos.version(node)));
-  const current = Object.fromEntries(input.nodes.map((node, i) => [node.name, versions[i]]));
-  // With reinstall every node is planned, whatever it runs.
-  const plan = planRollout(input.nodes, input.reinstall ? {} : current, input.targetVersion, input.workerBatchSize ?? 1);
+  const images = await Promise.all(input.nodes.map((node) => runningImage(deps.talos, node, target)));
+  const running = new Map(input.nodes.map((node, i) => [node.name, images[i]]));
+  const current = Object.fromEntries(images.map((image, i) => [input.nodes[i].name, image.version]));
+  const plan = planRollout(input.nodes, current, input.targetVersion, input.workerBatchSize ?? 1, (n) => isOnTarget(running.get(n.name)!, target));
   const upgraded: string[] = [];
   const skipped = plan.upToDate.map((n) => n.name);
   for (const step of plan.steps) {
     const stepNodes = step.nodes.map((p) => input.nodes.find((n) => n.name === p.name) as NodeRef);
-    const outcomes = await runBatch(stepNodes, (node) => upgradeOne(input, deps, node, t));
+    const outcomes = await runBatch(stepNodes, (node) => upgradeOne(input, target, deps, node, t));
     stepNodes.forEach((node, i) => (outcomes[i] === "upgraded" ? upgraded : skipped).push(node.name));
   }
   return { plan, upgraded, skipped };
 }
 
-async function upgradeOne(input: RolloutInput, deps: RolloutDeps, node: NodeRef, t: RolloutTimeouts): Promise<"upgraded" | "skipped"> {
+async function upgradeOne(input: RolloutInput, target: RolloutTarget, deps: RolloutDeps, node: NodeRef, t: RolloutTimeouts): Promise<"upgraded" | "skipped"> {
   const { talos, kube } = deps;
   const emit = (step: string, detail?: string) => deps.onEvent?.({ node: node.name, step, detail });
-  const from = await talos.version(node);
-  if (!input.reinstall && sameVersion(from, input.targetVersion)) {
+  const running = await runningImage(talos, node, target);
+  const from = running.version;
+  if (isOnTarget(running, target)) {
     emit("skipped", `already at ${from}`);
     return "skipped";
   }
@@ -157,6 +222,7 @@ async function upgradeOne(input: RolloutInput, deps: RolloutDeps, node: NodeRef,
   if (!sameVersion(seen, input.targetVersion)) {
     throw new RolloutError(node.name, "version after reboot", input.targetVersion, `${seen} (booted the previous image: A/B rollback)`);
   }
+  if (target.schematic !== undefined) await verifySchematic(talos, node, target.schematic, t);
   emit("running", seen);
   await afterReboot(deps, input.nodes, node, memberCount, t);
   return "upgraded";

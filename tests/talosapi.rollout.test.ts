@@ -2,7 +2,7 @@
 // Kubernetes: order across nodes, A/B rollback stops it, resume, unreachable node, etcd gates,
 // a drain blocked by a PodDisruptionBudget, the legacy path for 1.12 nodes, rolled reboots.
 import { RolloutError } from "../talosapi";
-import { rolledReboot, rollout, talosOperations, type RolloutEvent } from "../engines";
+import { installerSchematic, rolledReboot, rollout, talosOperations, type RolloutEvent } from "../engines";
 import { FAST_TIMEOUTS, fakeControlPlane, fakeWorker, milestones, useFakeClusters, type FakeCluster } from "./helpers/fakeCluster";
 
 const TARGET = "v1.13.10";
@@ -62,6 +62,39 @@ test("an A/B rollback stops the rollout naming node, expected and seen; a second
   const third = await rollout(input(c), c.deps);
   expect(third).toMatchObject({ upgraded: [], skipped: ["cp-1", "cp-2", "cp-3", "w-1"] });
   expect(milestones(c.timeline)).toEqual([]);
+});
+
+// Two Image Factory schematic IDs (sha256 hex): the running image and one with other extensions.
+const OLD_SCHEMATIC = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
+const NEW_SCHEMATIC = "ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515";
+
+test("a fallback to the previous image with the same version is caught by its schematic; reruns skip nodes on version and schematic", async () => {
+  const onOld = { version: TARGET, schematic: OLD_SCHEMATIC };
+  const c = await start([cp(1, onOld), cp(2, { ...onOld, onUpgradeBoot: "rollback" }), cp(3, onOld), worker(1, onOld)]);
+  const imageOnly = { ...input(c), image: `factory.talos.dev/nocloud-installer/${NEW_SCHEMATIC}:${TARGET}`, reinstall: true };
+  const error = await rollout(imageOnly, c.deps).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(RolloutError);
+  expect(error).toMatchObject({ node: "cp-2", step: "schematic after reboot", expected: NEW_SCHEMATIC });
+  expect((error as Error).message).toContain(`saw ${OLD_SCHEMATIC} (booted the previous image: A/B rollback)`);
+  expect(milestones(c.timeline).filter((s) => / (cp-3|w-1)$/.test(s))).toEqual([]);
+
+  c.talos.node("cp-2").onUpgradeBoot = "clean";
+  c.timeline.length = 0;
+  const second = await rollout(imageOnly, c.deps);
+  expect(second).toMatchObject({ skipped: ["cp-1"], upgraded: ["cp-2", "cp-3", "w-1"] });
+  expect(c.talos.nodes.map((n) => n.schematic)).toEqual(Array(4).fill(NEW_SCHEMATIC));
+
+  c.timeline.length = 0;
+  const third = await rollout(imageOnly, c.deps);
+  expect(third).toMatchObject({ upgraded: [], skipped: ["cp-1", "cp-2", "cp-3", "w-1"] });
+  expect(milestones(c.timeline)).toEqual([]);
+});
+
+test("installerSchematic reads the schematic of a factory installer reference only", () => {
+  expect(installerSchematic(`factory.talos.dev/metal-installer/${NEW_SCHEMATIC}:v1.13.9`)).toBe(NEW_SCHEMATIC);
+  expect(installerSchematic(`factory.talos.dev/installer/${NEW_SCHEMATIC}:v1.13.9@sha256:${OLD_SCHEMATIC}`)).toBe(NEW_SCHEMATIC);
+  expect(installerSchematic("ghcr.io/siderolabs/installer:v1.13.9")).toBeUndefined();
+  expect(installerSchematic("factory.talos.dev/installer/abc123:v1.13.9")).toBeUndefined();
 });
 
 test("a node that never comes back stops the rollout before the next batch", async () => {
