@@ -53,6 +53,7 @@ function fakeCluster(nodes: NodeRef[]): { talos: TalosOperations; kube: KubeOper
     syncManifests: async () => (await wait(OP_MS.sync), []),
     drain: unused,
     uncordon: unused,
+    isCordoned: unused,
     waitReady: unused,
     deleteNode: unused,
   };

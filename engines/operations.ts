@@ -111,6 +111,8 @@ export interface TalosOperations {
 export interface KubeOperations {
   drain(nodeName: string): Promise<void>;
   uncordon(nodeName: string): Promise<void>;
+  /** True when the Node is marked unschedulable (false when there is no such Node). */
+  isCordoned(nodeName: string): Promise<boolean>;
   waitReady(nodeName: string): Promise<void>;
   deleteNode(nodeName: string): Promise<void>;
   /** Waits until `service`'s static pod on the node runs from Talos config version `configVersion` and is Ready. */
@@ -194,6 +196,7 @@ export function kubeOperations(kube: KubeApi, overrides: Partial<RolloutTimeouts
       await drainNode(kube, nodeName, { timeoutMs: t.drainMs, retryDelayMs: t.drainRetryMs, pollDelayMs: t.pollInitialMs });
     },
     uncordon: (nodeName) => uncordon(kube, nodeName),
+    isCordoned: async (nodeName) => (await kube.getNode(nodeName))?.unschedulable === true,
     waitReady: (nodeName) => waitNodeReady(kube, nodeName, { timeoutMs: t.nodeReadyMs, pollDelayMs: t.pollInitialMs }),
     deleteNode: (nodeName) => deleteNode(kube, nodeName),
     waitStaticPod: (service, node, configVersion) => waitStaticPod(kube, service, node.ip, configVersion, { timeoutMs: t.staticPodMs, pollDelayMs: t.pollInitialMs }),

@@ -4,7 +4,7 @@
  * Any failure stops the rollout (no blind retry); running it again resumes past upgraded nodes.
  */
 import { EXTENSION_STATUSES, schematicFromExtensions } from "../talosapi/cosi";
-import { RolloutError, detailOf } from "../talosapi/errors";
+import { RolloutError, detailOf, messageOf } from "../talosapi/errors";
 import { pollUntil } from "../talosapi/poll";
 import { gateControlPlane, waitEtcdHealthy } from "./gates";
 import type { KubeOperations, NodeRef, RolloutTimeouts, TalosOperations } from "./operations";
@@ -179,6 +179,7 @@ export async function rollout(input: RolloutInput, deps: RolloutDeps): Promise<R
   const plan = planRollout(input.nodes, current, input.targetVersion, input.workerBatchSize ?? 1, (n) => isOnTarget(running.get(n.name)!, target));
   const upgraded: string[] = [];
   const skipped = plan.upToDate.map((n) => n.name);
+  await Promise.all(plan.upToDate.map((p) => uncordonLeftover(deps, input.nodes.find((n) => n.name === p.name) as NodeRef)));
   for (const step of plan.steps) {
     const stepNodes = step.nodes.map((p) => input.nodes.find((n) => n.name === p.name) as NodeRef);
     const outcomes = await runBatch(stepNodes, (node) => upgradeOne(input, target, deps, node, t));
@@ -187,45 +188,82 @@ export async function rollout(input: RolloutInput, deps: RolloutDeps): Promise<R
   return { plan, upgraded, skipped };
 }
 
+/**
+ * Runs a node's work from its cordon on. On failure it uncordons the node, as `talosctl upgrade`
+ * does in a defer also when the upgrade failed (siderolabs/talos v1.13.9
+ * cmd/talosctl/cmd/talos/upgrade.go:155-165): a node that fell back runs its previous image and a
+ * rerun redoes it anyway. The error says whether the uncordon worked.
+ */
+async function uncordonOnFailure<T>(deps: RolloutDeps, node: NodeRef, step: string, expected: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    let note: string;
+    try {
+      await deps.kube.uncordon(node.name);
+      note = `${node.name} uncordoned again, as talosctl upgrade does after a failure`;
+    } catch (uncordonError) {
+      note = `${node.name} is still cordoned (uncordon failed: ${messageOf(uncordonError)}): run kubectl uncordon ${node.name} or run the upgrade again`;
+    }
+    if (error instanceof RolloutError) throw new RolloutError(error.node, error.step, error.expected, error.seen, note);
+    throw new RolloutError(node.name, step, expected, messageOf(error), note);
+  }
+}
+
+/** A node already done but still cordoned (a failed or killed earlier run) is made schedulable again. */
+async function uncordonLeftover(deps: RolloutDeps, node: NodeRef): Promise<void> {
+  if (!(await deps.kube.isCordoned(node.name))) return;
+  await deps.kube.uncordon(node.name);
+  deps.onEvent?.({ node: node.name, step: "uncordoned", detail: "already on the target, left cordoned by an earlier run" });
+}
+
 async function upgradeOne(input: RolloutInput, target: RolloutTarget, deps: RolloutDeps, node: NodeRef, t: RolloutTimeouts): Promise<"upgraded" | "skipped"> {
-  const { talos, kube } = deps;
+  const { talos } = deps;
   const emit = (step: string, detail?: string) => deps.onEvent?.({ node: node.name, step, detail });
   const running = await runningImage(talos, node, target);
-  const from = running.version;
   if (isOnTarget(running, target)) {
-    emit("skipped", `already at ${from}`);
+    emit("skipped", `already at ${running.version}`);
+    await uncordonLeftover(deps, node);
     return "skipped";
   }
   const memberCount = node.role === "controlplane" ? await gateControlPlane(talos, controlPlanesOf(input.nodes), node) : undefined;
   const bootId = await talos.bootId(node);
   await talos.pullImage(node, input.image);
   emit("pulled", input.image);
-  if (hasLifecycleApi(from)) {
-    await talos.upgrade(node, input.image, from);
-    emit("installed", `${from} → ${input.targetVersion}`);
-    await kube.drain(node.name);
-    emit("drained");
-    await talos.reboot(node);
-    emit("rebooting");
-  } else {
-    await kube.drain(node.name);
-    emit("drained");
-    await talos.upgrade(node, input.image, from);
-    emit("upgrading (legacy API: the node reboots itself)", `${from} → ${input.targetVersion}`);
+  const lifecycle = hasLifecycleApi(running.version);
+  if (lifecycle) {
+    await talos.upgrade(node, input.image, running.version);
+    emit("installed", `${running.version} → ${input.targetVersion}`);
   }
+  await uncordonOnFailure(deps, node, "upgrade", `the node on ${input.targetVersion}`, async () => {
+    await deps.kube.drain(node.name);
+    emit("drained");
+    if (lifecycle) {
+      await talos.reboot(node);
+      emit("rebooting");
+    } else {
+      await talos.upgrade(node, input.image, running.version);
+      emit("upgrading (legacy API: the node reboots itself)", `${running.version} → ${input.targetVersion}`);
+    }
+    await verifyBooted(input, target, deps, node, bootId, t);
+    await afterReboot(deps, input.nodes, node, memberCount, t);
+  });
+  return "upgraded";
+}
+
+/** Waits for the new boot and checks it runs the target: version, and schematic for a factory installer. */
+async function verifyBooted(input: RolloutInput, target: RolloutTarget, deps: RolloutDeps, node: NodeRef, bootId: string | undefined, t: RolloutTimeouts): Promise<void> {
   try {
-    await talos.waitRebooted(node, bootId);
+    await deps.talos.waitRebooted(node, bootId);
   } catch (error) {
     throw new RolloutError(node.name, "wait for reboot", `the node back on ${input.targetVersion}`, detailOf(error));
   }
-  const seen = await talos.version(node);
+  const seen = await deps.talos.version(node);
   if (!sameVersion(seen, input.targetVersion)) {
     throw new RolloutError(node.name, "version after reboot", input.targetVersion, `${seen} (booted the previous image: A/B rollback)`);
   }
-  if (target.schematic !== undefined) await verifySchematic(talos, node, target.schematic, t);
-  emit("running", seen);
-  await afterReboot(deps, input.nodes, node, memberCount, t);
-  return "upgraded";
+  if (target.schematic !== undefined) await verifySchematic(deps.talos, node, target.schematic, t);
+  deps.onEvent?.({ node: node.name, step: "running", detail: seen });
 }
 
 export interface RolledRebootInput {
@@ -254,15 +292,17 @@ export async function rolledReboot(input: RolledRebootInput, deps: RolloutDeps):
     await runBatch(step.nodes.map((p) => selected.find((n) => n.name === p.name) as NodeRef), async (node) => {
       const memberCount = node.role === "controlplane" ? await gateControlPlane(deps.talos, controlPlanesOf(input.nodes), node) : undefined;
       const bootId = await deps.talos.bootId(node);
-      await deps.kube.drain(node.name);
-      await deps.talos.reboot(node);
-      deps.onEvent?.({ node: node.name, step: "rebooting" });
-      try {
-        await deps.talos.waitRebooted(node, bootId);
-      } catch (error) {
-        throw new RolloutError(node.name, "wait for reboot", "the node back with a new boot id", detailOf(error));
-      }
-      await afterReboot(deps, input.nodes, node, memberCount, t);
+      await uncordonOnFailure(deps, node, "reboot", "the node rebooted and schedulable", async () => {
+        await deps.kube.drain(node.name);
+        await deps.talos.reboot(node);
+        deps.onEvent?.({ node: node.name, step: "rebooting" });
+        try {
+          await deps.talos.waitRebooted(node, bootId);
+        } catch (error) {
+          throw new RolloutError(node.name, "wait for reboot", "the node back with a new boot id", detailOf(error));
+        }
+        await afterReboot(deps, input.nodes, node, memberCount, t);
+      });
     });
     rebooted.push(...step.nodes.map((n) => n.name));
   }

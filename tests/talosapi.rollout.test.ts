@@ -45,10 +45,14 @@ test("an A/B rollback stops the rollout naming node, expected and seen; a second
   const error = await rollout(input(c), c.deps).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(RolloutError);
   expect(error).toMatchObject({ node: "cp-2", expected: TARGET, seen: "v1.13.9 (booted the previous image: A/B rollback)" });
-  expect((error as Error).message).toBe(`version after reboot on cp-2: expected ${TARGET}, saw v1.13.9 (booted the previous image: A/B rollback)`);
-  // Nothing after cp-2 was touched; cp-2 stays cordoned for a human to look at.
+  expect((error as Error).message).toBe(
+    `version after reboot on cp-2: expected ${TARGET}, saw v1.13.9 (booted the previous image: A/B rollback); cp-2 uncordoned again, as talosctl upgrade does after a failure`,
+  );
+  // Nothing after cp-2 was touched; cp-2 runs its previous image and is schedulable again
+  // (siderolabs/talos v1.13.9 cmd/talosctl/cmd/talos/upgrade.go:155-165 uncordons in a defer).
   expect(milestones(c.timeline).filter((s) => / (cp-3|w-1)$/.test(s))).toEqual([]);
-  expect([...c.kube.unschedulable]).toEqual(["cp-2"]);
+  expect(milestones(c.timeline).filter((s) => s.endsWith(" cp-2")).slice(-2)).toEqual(["MachineService/Reboot cp-2", "kube uncordon cp-2"]);
+  expect(c.kube.unschedulable.size).toBe(0);
 
   c.talos.node("cp-2").onUpgradeBoot = "clean";
   c.timeline.length = 0;
@@ -130,9 +134,34 @@ test("a drain blocked by a PodDisruptionBudget fails naming the pod, before any 
   const c = await start([cp(1, { version: TARGET }), worker(1), worker(2)]);
   c.kube.addPod("w-1", "db-0", { namespace: "data", blockedEvictions: Infinity });
   const error = await rollout(input(c), c.deps).catch((e: unknown) => e);
-  expect((error as Error).message).toBe("drain: eviction of pod data/db-0 still blocked by a PodDisruptionBudget (429) when the drain timed out");
+  expect(error).toBeInstanceOf(RolloutError);
+  expect((error as Error).message).toBe(
+    "upgrade on w-1: expected the node on v1.13.10, saw drain: eviction of pod data/db-0 still blocked by a PodDisruptionBudget (429) when the drain timed out; " +
+      "w-1 uncordoned again, as talosctl upgrade does after a failure",
+  );
   expect(c.talos.callsTo("MachineService/Reboot")).toEqual([]);
+  expect(c.kube.unschedulable.size).toBe(0);
   expect(milestones(c.timeline).filter((s) => s.endsWith(" w-2"))).toEqual([]);
+});
+
+test("a rerun uncordons nodes already on the target that a failed run left cordoned, and only those", async () => {
+  const c = await start([cp(1, { version: TARGET }), worker(1, { version: TARGET }), worker(2)]);
+  // Left by a run that died after w-1's reboot (the process was killed, or the uncordon failed).
+  c.kube.unschedulable.add("w-1");
+  const result = await rollout(input(c), c.deps);
+  expect(result).toMatchObject({ skipped: ["cp-1", "w-1"], upgraded: ["w-2"] });
+  expect(milestones(c.timeline)[0]).toBe("kube uncordon w-1");
+  expect(milestones(c.timeline).filter((s) => s === "kube uncordon cp-1")).toEqual([]);
+  expect(c.kube.unschedulable.size).toBe(0);
+});
+
+test("a failed uncordon after a failure is reported, not hidden", async () => {
+  const c = await start([cp(1, { version: TARGET }), worker(1)]);
+  c.kube.addPod("w-1", "db-0", { namespace: "data", blockedEvictions: Infinity });
+  const setUnschedulable = c.kube.setUnschedulable.bind(c.kube);
+  c.kube.setUnschedulable = async (name, value) => (value ? setUnschedulable(name, value) : Promise.reject(new Error("PATCH node w-1: HTTP 503")));
+  const error = await rollout(input(c), c.deps).catch((e: unknown) => e);
+  expect((error as Error).message).toMatch(/; w-1 is still cordoned \(uncordon failed: PATCH node w-1: HTTP 503\): run kubectl uncordon w-1 or run the upgrade again$/);
 });
 
 test("input checks: image tag must match the target, a control plane is needed", async () => {
@@ -152,4 +181,13 @@ test("rolledReboot: control planes one at a time with etcd gates, then workers; 
   expect(milestones(c.timeline)).toEqual(["cp-1", "cp-3", "w-2"].flatMap((n) => [`kube cordon ${n}`, `MachineService/Reboot ${n}`, `kube uncordon ${n}`]));
   expect(c.talos.nodes.map((n, i) => n.bootId !== bootIds[i])).toEqual([true, false, true, false, true]);
   await expect(rolledReboot({ nodes: c.nodes, only: ["nope"] }, c.deps)).rejects.toThrow("node nope is not in the node list");
+});
+
+test("rolledReboot: a node whose drain fails is uncordoned again and the error says so", async () => {
+  const c = await start([cp(1), worker(1)]);
+  c.kube.addPod("w-1", "db-0", { namespace: "data", blockedEvictions: Infinity });
+  const error = await rolledReboot({ nodes: c.nodes, only: ["w-1"], timeouts: FAST_TIMEOUTS }, c.deps).catch((e: unknown) => e);
+  expect(error).toMatchObject({ node: "w-1", step: "reboot", note: "w-1 uncordoned again, as talosctl upgrade does after a failure" });
+  expect(c.talos.callsTo("MachineService/Reboot")).toEqual([]);
+  expect(c.kube.unschedulable.size).toBe(0);
 });
