@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as talos from "../sdk/talos";
 import { ClusterSpec } from "../config/domain";
 import { planRollout } from "../engines/rolloutPlan";
-import { kubernetesImages, kubernetesPathProblem, kubernetesPlan, type KubernetesImages } from "./kubernetesTargets";
+import { kubernetesImages, kubernetesCompatibilityProblem, kubernetesPathProblem, kubernetesPlan, talosCompatibilityProblem, type KubernetesImages } from "./kubernetesTargets";
 import { requireBuiltTasks, taskModulePath } from "./taskModule";
 
 /**
@@ -124,7 +124,8 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
       { property: "nodes", reason: controlPlaneRemovalProblem(olds, news) },
       { property: "cni", reason: cniSwitchProblem(olds, news) },
       { property: "addressing", reason: addressingChangeProblem(olds, news) },
-      { property: "kubernetesVersion", reason: needsKubernetesUpgrade(olds, news) ? kubernetesPathProblem(olds.kubernetesVersion!, news.kubernetesVersion!) : undefined },
+      { property: "kubernetesVersion", reason: needsKubernetesUpgrade(olds, news) ? kubernetesPathProblem(olds.kubernetesVersion!, news.kubernetesVersion!) ?? kubernetesCompatibilityProblem(olds, news) : undefined },
+      { property: "targetVersion", reason: talosCompatibilityProblem(olds, news) },
     ].filter((f): f is { property: string; reason: string } => f.reason !== undefined);
     return { inputs: news, failures };
   },
