@@ -54,6 +54,7 @@ function fakeCluster(nodes: NodeRef[]): { talos: TalosOperations; kube: KubeOper
     drain: unused,
     uncordon: unused,
     isCordoned: unused,
+    countObjects: async () => 0,
     waitReady: unused,
     deleteNode: unused,
   };

@@ -56,6 +56,7 @@ function fakeCluster(nodes: NodeRef[], from: string) {
     drain: async () => void (await wait(OP_MS.drain)),
     uncordon: async () => void (await wait(OP_MS.uncordon)),
     isCordoned: async () => false,
+    countObjects: unused,
     waitReady: async () => void (await wait(OP_MS.waitReady)),
     deleteNode: async () => undefined,
     waitStaticPod: unused,

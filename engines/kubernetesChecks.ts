@@ -105,6 +105,19 @@ export function kubernetesRangeOf(talos: string): string {
   return range ? `Talos ${talos} runs Kubernetes 1.${range[0]} to 1.${range[1]}` : `Talos ${talos} is not a version this program knows`;
 }
 
+/** The list path of a `resource.version.group` (apimachinery schema.ParseResourceArg). */
+export function apiPathOf(resource: string): string {
+  const [name, version, ...group] = resource.split(".");
+  return group.length > 0 ? `/apis/${group.join(".")}/${version}/${name}` : `/api/${version}/${name}`;
+}
+
+/** The lowest `vX.Y.Z` among image tags (`talosctl upgrade-k8s` takes the lowest running version as `--from`). */
+export function lowestVersion(tags: readonly (string | undefined)[]): string | undefined {
+  const parsed = tags.map((t) => /^v?(\d+)\.(\d+)\.(\d+)/.exec(t ?? "")).filter((m): m is RegExpExecArray => m !== null);
+  parsed.sort((a, b) => Number(a[1]) - Number(b[1]) || Number(a[2]) - Number(b[2]) || Number(a[3]) - Number(b[3]));
+  return parsed[0] ? `${parsed[0][1]}.${parsed[0][2]}.${parsed[0][3]}` : undefined;
+}
+
 /** A component's command line (static pod `command`, kubelet `args`) on one node. */
 export interface ComponentArgs {
   node: string;

@@ -119,6 +119,8 @@ export interface KubeOperations {
   waitStaticPod(service: string, node: NodeRef, configVersion: string): Promise<void>;
   /** Waits until the Node reports kubelet `version` (`v1.36.4`) and is Ready. */
   waitKubelet(nodeName: string, version: string): Promise<void>;
+  /** How many objects a list of `apiPath` returns (0 when the API is not served). */
+  countObjects(apiPath: string): Promise<number>;
   /** Writes the bootstrap manifests and waits for their workloads to roll out. */
   syncManifests(objects: KubeObject[], mode: SyncMode): Promise<string[]>;
 }
@@ -197,6 +199,10 @@ export function kubeOperations(kube: KubeApi, overrides: Partial<RolloutTimeouts
     },
     uncordon: (nodeName) => uncordon(kube, nodeName),
     isCordoned: async (nodeName) => (await kube.getNode(nodeName))?.unschedulable === true,
+    countObjects: async (apiPath) => {
+      const items = (await kube.getObject(apiPath))?.items;
+      return Array.isArray(items) ? items.length : 0;
+    },
     waitReady: (nodeName) => waitNodeReady(kube, nodeName, { timeoutMs: t.nodeReadyMs, pollDelayMs: t.pollInitialMs }),
     deleteNode: (nodeName) => deleteNode(kube, nodeName),
     waitStaticPod: (service, node, configVersion) => waitStaticPod(kube, service, node.ip, configVersion, { timeoutMs: t.staticPodMs, pollDelayMs: t.pollInitialMs }),

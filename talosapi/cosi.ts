@@ -46,6 +46,11 @@ export function schematicFromExtensions(extensions: TalosResource[]): string | u
   return undefined;
 }
 
+/** The static pods Talos hands the kubelet (k8s/static_pod.go:17; ids are the component names, the spec is the pod object). */
+export const STATIC_PODS: ResourceKind = { namespace: "k8s", type: "StaticPods.kubernetes.talos.dev" };
+/** The kubelet's image and args (k8s/kubelet_spec.go:18,27-28; id `kubelet`). */
+export const KUBELET_SPECS: ResourceKind = { namespace: "k8s", type: "KubeletSpecs.kubernetes.talos.dev" };
+
 /** A resource as this client uses it. */
 export interface TalosResource {
   id: string;

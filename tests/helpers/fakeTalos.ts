@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import { stringify } from "yaml";
 import { talosPackageDefinition } from "../../talosapi/protos";
 import { compareTalosVersions } from "../../talosapi/versions";
-import { generatedConfig, rerender, type RenderedResource } from "./fakeTalosResources";
+import { generatedConfig, rerender, type FakeExtraArgs, type RenderedResource } from "./fakeTalosResources";
 import type { TestPki } from "./talosPki";
 import { tarGz } from "./tarGz";
 
@@ -37,6 +37,8 @@ export interface FakeNodeSpec {
   schematic?: string;
   /** Kubernetes version of the initial config (default 1.36.3). */
   kubernetesVersion?: string;
+  /** `extraArgs` in the initial config, per component. */
+  extraArgs?: FakeExtraArgs;
   /** kube-proxy enabled in the initial config (default true). */
   kubeProxy?: boolean;
   /** The kubelet service reports unhealthy. */
@@ -111,7 +113,7 @@ export class FakeTalos {
       up: !spec.down,
       pulled: new Set<string>(),
       appliedModes: [],
-      config: generatedConfig(spec.name, spec.role, spec.kubernetesVersion ?? "1.36.3", spec.kubeProxy ?? true),
+      config: generatedConfig(spec.name, spec.role, spec.kubernetesVersion ?? "1.36.3", spec.kubeProxy ?? true, spec.extraArgs),
       resources: [],
     }));
     for (const node of this.nodes) node.resources = rerender([], node.config, node.role, () => ++this.resourceVersion).resources;
