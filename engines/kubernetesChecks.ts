@@ -171,3 +171,82 @@ export function removedItemsProblems(path: string, components: readonly Componen
   }
   return problems;
 }
+
+/** What the compatibility check reads of the upgrade resource's old and new inputs. */
+export interface CompatibilityView {
+  nodes: { name: string }[];
+  image: string;
+  targetVersion: string;
+  kubernetesVersion?: string;
+  /** Talos per node as last upgraded or refreshed; `unreachable` and the like are ignored. */
+  versions?: Record<string, string>;
+}
+
+const isTalosTag = (v: string) => /^v\d+\.\d+\.\d+/.test(v);
+
+/**
+ * The Talos each node runs when the Kubernetes upgrade starts: the new target when Talos rolls
+ * first in the same update, else what the state last saw (a failed rollout can leave some behind).
+ */
+function talosAtKubernetesUpgrade(olds: CompatibilityView, news: CompatibilityView): Record<string, string> {
+  const talosRolls = olds.image !== news.image || olds.targetVersion !== news.targetVersion;
+  const seen = (name: string) => olds.versions?.[name] ?? olds.targetVersion;
+  return Object.fromEntries(
+    olds.nodes.filter((n) => news.nodes.some((m) => m.name === n.name)).map((n) => [n.name, talosRolls ? news.targetVersion : seen(n.name)] as [string, string]).filter(([, v]) => isTalosTag(v)),
+  );
+}
+
+/**
+ * `talosctl upgrade-k8s` refuses a Kubernetes version any node's Talos does not support
+ * (siderolabs/talos v1.13.9 pkg/cluster/kubernetes/compat.go:107, talos_managed.go:127-130); the
+ * upgrade resource's check (preview) refuses it already, naming the node. Pure; undefined when fine
+ * or on create. Loaded by the check from the compiled tasks, so the serialized provider stays small.
+ */
+export function kubernetesCompatibilityProblem(olds: Partial<CompatibilityView>, news: CompatibilityView): string | undefined {
+  if (olds.kubernetesVersion === undefined || olds.nodes === undefined || news.kubernetesVersion === undefined) return undefined;
+  if (olds.kubernetesVersion === news.kubernetesVersion) return undefined;
+  const problems = talosCompatibilityProblems(news.kubernetesVersion, talosAtKubernetesUpgrade(olds as CompatibilityView, news));
+  return problems.length > 0 ? `kubernetesVersion: ${news.kubernetesVersion} is refused: ${problems.join("; ")}` : undefined;
+}
+
+/**
+ * A Talos upgrade runs before the Kubernetes one, so during it the cluster runs the old Kubernetes
+ * on the new Talos: refused when that Talos does not support it (same compatibility ranges).
+ * Pure; undefined when fine or on create.
+ */
+export function talosCompatibilityProblem(olds: Partial<CompatibilityView>, news: CompatibilityView): string | undefined {
+  const running = olds.kubernetesVersion;
+  if (running === undefined || olds.targetVersion === undefined || olds.targetVersion === news.targetVersion) return undefined;
+  if (talosSupports(news.targetVersion, running)) return undefined;
+  const wanted = news.kubernetesVersion ?? running;
+  const bridge =
+    talosSupports(olds.targetVersion, wanted) && talosSupports(news.targetVersion, wanted)
+      ? `Set kubernetesVersion to ${wanted} with talosVersion ${olds.targetVersion} first, run pulumi up, then set talosVersion`
+      : `Set kubernetesVersion to a version both Talos ${olds.targetVersion} and ${news.targetVersion} run first (one minor per pulumi up), then set talosVersion`;
+  return `talosVersion: ${news.targetVersion} is refused while the cluster runs Kubernetes ${running}: ${kubernetesRangeOf(news.targetVersion)}, and Talos upgrades before Kubernetes. ${bridge}`;
+}
+
+/**
+ * The version checks of the upgrade resource's check, as failures (property = the input to change):
+ * the Kubernetes path first, then Talos compatibility both ways.
+ */
+export function compatibilityFailures(olds: Partial<CompatibilityView>, news: CompatibilityView): { property: string; reason: string }[] {
+  const path = olds.kubernetesVersion && news.kubernetesVersion && olds.kubernetesVersion !== news.kubernetesVersion ? kubernetesPathProblem(olds.kubernetesVersion, news.kubernetesVersion) : undefined;
+  return [
+    { property: "kubernetesVersion", reason: path ?? kubernetesCompatibilityProblem(olds, news) },
+    { property: "targetVersion", reason: talosCompatibilityProblem(olds, news) },
+  ].filter((f): f is { property: string; reason: string } => f.reason !== undefined);
+}
+
+/**
+ * A version change Talos's upgrade does not support: only the same minor or the next one
+ * (siderolabs/go-kubernetes kubernetes/upgrade/path.go, which `talosctl upgrade-k8s` checks).
+ * Pure; undefined when the path is fine.
+ */
+export function kubernetesPathProblem(from: string, to: string): string | undefined {
+  const minor = (v: string) => Number(v.replace(/^v/, "").split(".")[1]);
+  const [a, b] = [minor(from), minor(to)];
+  if (b === a || b === a + 1) return undefined;
+  const why = b < a ? "Kubernetes minor versions can't be downgraded" : "a Kubernetes upgrade goes one minor version at a time";
+  return `kubernetesVersion: ${from} → ${to} is refused: ${why}. Set a 1.${b < a ? a : a + 1}.x version${b < a ? ` (or ${from} as it was)` : " first, run pulumi up, then the next"}`;
+}

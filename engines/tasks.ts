@@ -13,6 +13,8 @@ import { kubeOperations, routeAvoidingNode, talosOperations, type NodeRef, type 
 import { upgradeKubernetes, type KubernetesImages, type KubernetesUpgradeResult } from "./kubernetesUpgrade";
 import { removeNode, type RemoveNodeResult } from "./removeNode";
 import { rolledReboot, rollout, type RolloutDeps, type RolloutEvent } from "./rollout";
+// The upgrade resource's check loads these from here (resources/talosUpgrade.ts versionFailures).
+export { compatibilityFailures } from "./kubernetesChecks";
 
 /** How to reach the cluster: its client credentials and the control-plane endpoints. */
 export interface ClusterAccess {

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as talos from "../sdk/talos";
 import { ClusterSpec } from "../config/domain";
 import { planRollout } from "../engines/rolloutPlan";
-import { kubernetesImages, kubernetesCompatibilityProblem, kubernetesPathProblem, kubernetesPlan, talosCompatibilityProblem, type KubernetesImages } from "./kubernetesTargets";
+import { kubernetesImages, kubernetesPlan, type KubernetesImages } from "./kubernetesTargets";
 import { requireBuiltTasks, taskModulePath } from "./taskModule";
 
 /**
@@ -118,16 +118,17 @@ export function addressingChangeProblem(olds: Partial<AddressingView>, news: Add
 }
 
 const PROVIDER: pulumi.dynamic.ResourceProvider = {
-  // Runs on preview as well: the refusals show before anything changes.
+  // Runs on preview as well: the refusals show before anything changes. The version rules
+  // (engines/kubernetesChecks.ts) come from the compiled tasks, which keeps this text small.
   async check(olds: Partial<UpgradeState>, news: UpgradeState) {
     const failures = [
       { property: "nodes", reason: controlPlaneRemovalProblem(olds, news) },
       { property: "cni", reason: cniSwitchProblem(olds, news) },
       { property: "addressing", reason: addressingChangeProblem(olds, news) },
-      { property: "kubernetesVersion", reason: needsKubernetesUpgrade(olds, news) ? kubernetesPathProblem(olds.kubernetesVersion!, news.kubernetesVersion!) ?? kubernetesCompatibilityProblem(olds, news) : undefined },
-      { property: "targetVersion", reason: talosCompatibilityProblem(olds, news) },
     ].filter((f): f is { property: string; reason: string } => f.reason !== undefined);
-    return { inputs: news, failures };
+    if (olds.targetVersion === news.targetVersion && !needsKubernetesUpgrade(olds, news)) return { inputs: news, failures };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return { inputs: news, failures: [...failures, ...(require(TASK_MODULE) as typeof import("../engines/tasks")).compatibilityFailures(olds, news)] };
   },
   // Day one installs every node from the target image already: nothing to roll.
   async create(inputs: UpgradeState) {

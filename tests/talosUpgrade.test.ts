@@ -2,6 +2,7 @@ import { taskModulePath } from "../resources/taskModule";
 import { kubernetesImages, kubernetesPathProblem, kubernetesPlan } from "../resources/kubernetesTargets";
 import { needsKubernetesUpgrade, needsRollout, upgradePlan, upgradeProvider, type UpgradeState } from "../resources/talosUpgrade";
 import { validateConfig } from "../config/validate";
+import { compatibilityFailures } from "../engines/kubernetesChecks";
 import { base, node } from "./helpers/configCases";
 
 const IMAGE_A = "factory.talos.dev/metal-installer/aaa:v1.12.11";
@@ -30,7 +31,8 @@ const runUpgrade = jest.fn(async (input: { nodes: { name: string }[]; targetVers
 }));
 const readVersions = jest.fn(async () => ({ "talos-demo-01": "v1.13.9" }));
 const runKubernetesUpgrade = jest.fn(async (_input: { nodes: { name: string }[] }) => ({ changed: [], unchanged: [], manifests: [], syncMode: "server-side-apply" }));
-jest.doMock(taskModulePath(), () => ({ runUpgrade, readVersions, runKubernetesUpgrade }));
+// The check's compatibility rules come from the compiled tasks too: the real ones.
+jest.doMock(taskModulePath(), () => ({ runUpgrade, readVersions, runKubernetesUpgrade, compatibilityFailures }));
 beforeEach(() => jest.clearAllMocks());
 
 describe("the rollout plan the preview shows", () => {
