@@ -94,6 +94,13 @@ test("a fallback to the previous image with the same version is caught by its sc
   expect(milestones(c.timeline)).toEqual([]);
 });
 
+test("extension statuses not yet published right after the boot are waited for, not taken for a rollback", async () => {
+  const c = await start([cp(1, { version: TARGET, schematic: OLD_SCHEMATIC, extensionsLateReads: 2 })]);
+  const image = `factory.talos.dev/nocloud-installer/${NEW_SCHEMATIC}:${TARGET}`;
+  await expect(rollout({ ...input(c), image, reinstall: true }, c.deps)).resolves.toMatchObject({ upgraded: ["cp-1"] });
+  expect(c.talos.node("cp-1").schematic).toBe(NEW_SCHEMATIC);
+});
+
 test("installerSchematic reads the schematic of a factory installer reference only", () => {
   expect(installerSchematic(`factory.talos.dev/metal-installer/${NEW_SCHEMATIC}:v1.13.9`)).toBe(NEW_SCHEMATIC);
   expect(installerSchematic(`factory.talos.dev/installer/${NEW_SCHEMATIC}:v1.13.9@sha256:${OLD_SCHEMATIC}`)).toBe(NEW_SCHEMATIC);

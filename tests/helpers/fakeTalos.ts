@@ -35,6 +35,11 @@ export interface FakeNodeSpec {
    * it as the `schematic` extension's version, like every factory image.
    */
   schematic?: string;
+  /**
+   * After each boot, this many reads of the extension statuses find none yet (Talos publishes them
+   * once per boot from a controller, extension_status.go:46-52, not before the API answers).
+   */
+  extensionsLateReads?: number;
   /** Kubernetes version of the initial config (default 1.36.3). */
   kubernetesVersion?: string;
   /** `extraArgs` in the initial config, per component. */
@@ -58,6 +63,8 @@ export interface FakeNode extends FakeNodeSpec {
   installed?: string;
   /** Schematic of the installed image (undefined: not a factory installer). */
   installedSchematic?: string;
+  /** Extension-status reads left that find none (counts down after each boot). */
+  extensionsHidden: number;
   resetRequest?: unknown;
   appliedModes: string[];
   /** The running machine config and what it renders. */
@@ -113,6 +120,7 @@ export class FakeTalos {
       up: !spec.down,
       pulled: new Set<string>(),
       appliedModes: [],
+      extensionsHidden: 0,
       config: generatedConfig(spec.name, spec.role, spec.kubernetesVersion ?? "1.36.3", spec.kubeProxy ?? true, spec.extraArgs),
       resources: [],
     }));
@@ -227,6 +235,7 @@ export class FakeTalos {
       }
       node.bootId = randomUUID();
       node.bootTime += 100;
+      node.extensionsHidden = node.extensionsLateReads ?? 0;
       node.up = true;
     });
   }
@@ -336,7 +345,7 @@ export class FakeTalos {
       // Talos renders a machine config spec as one YAML string scalar (config/machine_config.go MarshalYAML).
       spec: { yaml_spec: stringify(r.spec), proto_spec: Buffer.alloc(0) },
     });
-    const find = (node: FakeNode, request: { namespace: string; type: string }) => [...node.resources, ...extensionStatuses(node)].filter((r) => r.namespace === request.namespace && r.type === request.type);
+    const find = (node: FakeNode, request: { namespace: string; type: string }) => [...node.resources, ...publishedExtensions(node, request.type)].filter((r) => r.namespace === request.namespace && r.type === request.type);
     return {
       Get: (call: grpc.ServerUnaryCall<{ namespace: string; type: string; id: string }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         try {
@@ -388,6 +397,16 @@ function extensionStatuses(node: FakeNode): RenderedResource[] {
     spec: { image: `${id}.sqsh`, metadata: { name, version, author: "Sidero Labs", description: name, compatibility: { talos: { version: ">= 1.0.0" } } } },
   });
   return [layer("0", "qemu-guest-agent", "10.0.2"), layer("1", "schematic", node.schematic)];
+}
+
+/** The extension statuses a read finds: none while the node's controller has not run yet after a boot. */
+function publishedExtensions(node: FakeNode, type: string): RenderedResource[] {
+  if (type !== "ExtensionStatuses.runtime.talos.dev") return [];
+  if (node.extensionsHidden > 0) {
+    node.extensionsHidden -= 1;
+    return [];
+  }
+  return extensionStatuses(node);
 }
 
 /** Starts a fake with the given nodes. */
