@@ -53,6 +53,8 @@ function fakeCluster(nodes: NodeRef[]): { talos: TalosOperations; kube: KubeOper
     syncManifests: async () => (await wait(OP_MS.sync), []),
     drain: unused,
     uncordon: unused,
+    isCordoned: unused,
+    countObjects: async () => 0,
     waitReady: unused,
     deleteNode: unused,
   };

@@ -55,6 +55,8 @@ function fakeCluster(nodes: NodeRef[], from: string) {
   const kube: KubeOperations = {
     drain: async () => void (await wait(OP_MS.drain)),
     uncordon: async () => void (await wait(OP_MS.uncordon)),
+    isCordoned: async () => false,
+    countObjects: unused,
     waitReady: async () => void (await wait(OP_MS.waitReady)),
     deleteNode: async () => undefined,
     waitStaticPod: unused,

@@ -9,7 +9,8 @@
  * A node already on the target image is checked, not touched, so a second run resumes. Any
  * failure stops the upgrade with an error naming the node.
  */
-import { MANIFESTS, STATIC_POD_CONFIGS } from "../talosapi/cosi";
+import { KUBELET_SPECS, MANIFESTS, STATIC_POD_CONFIGS, STATIC_PODS as STATIC_POD_RESOURCES } from "../talosapi/cosi";
+import { REMOVED_BY_PATH, apiPathOf, lowestVersion, removedItemsProblems, talosCompatibilityProblems, upgradePath, type ComponentArgs } from "./kubernetesChecks";
 import { setConfigValue } from "./configEdit";
 import { RolloutError, detailOf } from "../talosapi/errors";
 import { checkEtcd } from "./gates";
@@ -20,7 +21,7 @@ import type { NodeRef, RolloutTimeouts } from "./operations";
 import { rolloutTimeouts } from "./operations";
 import { planRollout } from "./rolloutPlan";
 import { pollUntil } from "../talosapi/poll";
-import { runBatch, type RolloutDeps } from "./rollout";
+import { imageTag, runBatch, type RolloutDeps } from "./rollout";
 import { compareTalosVersions } from "../talosapi/versions";
 
 /** The images a node runs Kubernetes from; the control-plane ones only on control planes. */
@@ -88,7 +89,9 @@ export async function upgradeKubernetes(input: KubernetesUpgradeInput, deps: Rol
   const t = rolloutTimeouts(input.timeouts);
   const controlPlanes = input.nodes.filter((n) => n.role === "controlplane");
   const result: KubernetesUpgradeResult = { changed: [], unchanged: [], manifests: [], syncMode: "server-side-apply" };
-  result.syncMode = manifestSyncMode(await Promise.all(input.nodes.map((n) => deps.talos.version(n))));
+  const talosVersions = await Promise.all(input.nodes.map((n) => deps.talos.version(n)));
+  result.syncMode = manifestSyncMode(talosVersions);
+  await preCheck(input, deps, talosVersions);
   await prePull(input, deps);
   for (const [service, key, path] of STATIC_PODS) {
     for (const node of controlPlanes) {
@@ -111,6 +114,47 @@ export async function upgradeKubernetes(input: KubernetesUpgradeInput, deps: Rol
 
 function record(result: KubernetesUpgradeResult, what: string, changed: boolean): void {
   (changed ? result.changed : result.unchanged).push(what);
+}
+
+type PodSpec = { spec?: { containers?: { image?: string; command?: string[] }[] } } | null | undefined;
+
+/** A control-plane component's running container, from its StaticPod resource. */
+async function runningContainer(deps: RolloutDeps, node: NodeRef, id: StaticPod): Promise<{ image?: string; command?: string[] } | undefined> {
+  return ((await deps.talos.resource(node, STATIC_POD_RESOURCES, id))?.spec as PodSpec)?.spec?.containers?.[0];
+}
+
+/** The flags each component runs with: static pod commands on the control planes, kubelet args everywhere (checks.go:369-412). */
+async function componentArgs(input: KubernetesUpgradeInput, deps: RolloutDeps): Promise<ComponentArgs[]> {
+  const perNode = await Promise.all(
+    input.nodes.map(async (node): Promise<ComponentArgs[]> => {
+      const kubelet = (await deps.talos.resource(node, KUBELET_SPECS, "kubelet"))?.spec as { args?: string[] } | null | undefined;
+      const found: ComponentArgs[] = [{ node: node.name, component: "kubelet", args: kubelet?.args ?? [] }];
+      if (node.role !== "controlplane") return found;
+      for (const [id] of STATIC_PODS) found.push({ node: node.name, component: id, args: (await runningContainer(deps, node, id))?.command ?? [] });
+      return found;
+    }),
+  );
+  return perNode.flat();
+}
+
+/**
+ * Refuses, before any node is touched, a target some node's Talos does not support or that removes
+ * something the cluster runs with, as `talosctl upgrade-k8s` does (talos_managed.go:127-139). The
+ * path starts at the lowest running kube-apiserver version, as talosctl's `--from` default.
+ */
+async function preCheck(input: KubernetesUpgradeInput, deps: RolloutDeps, talosVersions: string[]): Promise<void> {
+  const problems = talosCompatibilityProblems(input.targetVersion, Object.fromEntries(input.nodes.map((n, i) => [n.name, talosVersions[i]])));
+  const controlPlanes = input.nodes.filter((n) => n.role === "controlplane");
+  const from = lowestVersion(await Promise.all(controlPlanes.map(async (n) => imageTag((await runningContainer(deps, n, "kube-apiserver"))?.image ?? ""))));
+  const path = from === undefined ? undefined : upgradePath(from, input.targetVersion);
+  const removals = path === undefined ? undefined : REMOVED_BY_PATH[path];
+  if (path && removals) {
+    const counts = await Promise.all((removals.apiResources ?? []).map(async (r) => [r, await deps.kube.countObjects(apiPathOf(r))] as const));
+    problems.push(...removedItemsProblems(path, await componentArgs(input, deps), Object.fromEntries(counts)));
+  }
+  if (problems.length === 0) return;
+  const what = path ? path.replace("->", " → ") : input.targetVersion;
+  throw new Error(`Kubernetes ${what} is refused before any node was changed:\n${problems.map((p) => `- ${p}`).join("\n")}`);
 }
 
 /** Pulls the new images first, so each component's restart is short (talosctl's default `--pre-pull-images`). */

@@ -111,12 +111,16 @@ export interface TalosOperations {
 export interface KubeOperations {
   drain(nodeName: string): Promise<void>;
   uncordon(nodeName: string): Promise<void>;
+  /** True when the Node is marked unschedulable (false when there is no such Node). */
+  isCordoned(nodeName: string): Promise<boolean>;
   waitReady(nodeName: string): Promise<void>;
   deleteNode(nodeName: string): Promise<void>;
   /** Waits until `service`'s static pod on the node runs from Talos config version `configVersion` and is Ready. */
   waitStaticPod(service: string, node: NodeRef, configVersion: string): Promise<void>;
   /** Waits until the Node reports kubelet `version` (`v1.36.4`) and is Ready. */
   waitKubelet(nodeName: string, version: string): Promise<void>;
+  /** How many objects a list of `apiPath` returns (0 when the API is not served). */
+  countObjects(apiPath: string): Promise<number>;
   /** Writes the bootstrap manifests and waits for their workloads to roll out. */
   syncManifests(objects: KubeObject[], mode: SyncMode): Promise<string[]>;
 }
@@ -194,6 +198,11 @@ export function kubeOperations(kube: KubeApi, overrides: Partial<RolloutTimeouts
       await drainNode(kube, nodeName, { timeoutMs: t.drainMs, retryDelayMs: t.drainRetryMs, pollDelayMs: t.pollInitialMs });
     },
     uncordon: (nodeName) => uncordon(kube, nodeName),
+    isCordoned: async (nodeName) => (await kube.getNode(nodeName))?.unschedulable === true,
+    countObjects: async (apiPath) => {
+      const items = (await kube.getObject(apiPath))?.items;
+      return Array.isArray(items) ? items.length : 0;
+    },
     waitReady: (nodeName) => waitNodeReady(kube, nodeName, { timeoutMs: t.nodeReadyMs, pollDelayMs: t.pollInitialMs }),
     deleteNode: (nodeName) => deleteNode(kube, nodeName),
     waitStaticPod: (service, node, configVersion) => waitStaticPod(kube, service, node.ip, configVersion, { timeoutMs: t.staticPodMs, pollDelayMs: t.pollInitialMs }),

@@ -28,12 +28,14 @@ export interface RolloutPlan {
  * Orders a rollout: control planes one per step in the given order, then workers `batchSize` per
  * step. Nodes whose current version equals the target are left out (listed in `upToDate`).
  * @param currentVersions version tag per node name (missing = unknown, planned as an upgrade)
+ * @param isDone whether a node is already on the target (default: its version equals the target)
  */
 export function planRollout(
   nodes: NodeRef[],
   currentVersions: Readonly<Record<string, string | undefined>>,
   targetVersion: string,
   batchSize = 1,
+  isDone: (node: PlannedNode) => boolean = (n) => n.from !== undefined && sameVersion(n.from, targetVersion),
 ): RolloutPlan {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`worker batch size must be a positive integer, got ${batchSize}`);
   const names = new Set<string>();
@@ -42,7 +44,7 @@ export function planRollout(
     names.add(node.name);
   }
   const planned = nodes.map((node): PlannedNode => ({ name: node.name, ip: node.ip, role: node.role, from: currentVersions[node.name], to: targetVersion }));
-  const pending = planned.filter((n) => n.from === undefined || !sameVersion(n.from, targetVersion));
+  const pending = planned.filter((n) => !isDone(n));
   const steps: RolloutStep[] = [];
   for (const node of pending.filter((n) => n.role === "controlplane")) steps.push({ index: steps.length, role: "controlplane", nodes: [node] });
   const workers = pending.filter((n) => n.role === "worker");

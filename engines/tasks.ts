@@ -16,6 +16,8 @@ import { removeNode, type RemoveNodeResult } from "./removeNode";
 
 export { controlPlaneRemovalProblem, endpointRemovalProblem, removalWithReplacementProblem } from "./departures";
 import { rolledReboot, rollout, type RolloutDeps, type RolloutEvent } from "./rollout";
+// The upgrade resource's check loads these from here (resources/talosUpgrade.ts versionFailures).
+export { compatibilityFailures } from "./kubernetesChecks";
 
 /** How to reach the cluster: its client credentials and the control-plane endpoints. */
 export interface ClusterAccess {

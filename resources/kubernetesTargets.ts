@@ -47,15 +47,5 @@ export function kubernetesPlan(spec: ClusterSpec, workerBatchSize: number): stri
   return lines.map((line, i) => `${i + 1}. ${line}`);
 }
 
-/**
- * A version change Talos's upgrade does not support: only the same minor or the next one
- * (siderolabs/go-kubernetes kubernetes/upgrade/path.go, which `talosctl upgrade-k8s` checks).
- * Pure; undefined when the path is fine.
- */
-export function kubernetesPathProblem(from: string, to: string): string | undefined {
-  const minor = (v: string) => Number(v.replace(/^v/, "").split(".")[1]);
-  const [a, b] = [minor(from), minor(to)];
-  if (b === a || b === a + 1) return undefined;
-  const why = b < a ? "Kubernetes minor versions can't be downgraded" : "a Kubernetes upgrade goes one minor version at a time";
-  return `kubernetesVersion: ${from} → ${to} is refused: ${why}. Set a 1.${b < a ? a : a + 1}.x version${b < a ? ` (or ${from} as it was)` : " first, run pulumi up, then the next"}`;
-}
+// The path rule lives with the other upgrade-k8s checks; the upgrade resource's check loads it from the compiled tasks.
+export { kubernetesPathProblem } from "../engines/kubernetesChecks";

@@ -3,7 +3,7 @@ import type * as talos from "../sdk/talos";
 import { ClusterSpec } from "../config/domain";
 import { taskTimeouts, type TaskTimeouts } from "../config/duration";
 import { planRollout } from "../engines/rolloutPlan";
-import { kubernetesImages, kubernetesPathProblem, kubernetesPlan, type KubernetesImages } from "./kubernetesTargets";
+import { kubernetesImages, kubernetesPlan, type KubernetesImages } from "./kubernetesTargets";
 import type { PlannedVm } from "../engines/departures";
 import { loadTasks, PROVIDER_KEY, requireBuiltTasks, type WithProvider } from "./taskModule";
 
@@ -121,7 +121,8 @@ export function addressingChangeProblem(olds: Partial<AddressingView>, news: Add
 type Stored = WithProvider<UpgradeState>;
 
 const PROVIDER: pulumi.dynamic.ResourceProvider = {
-  // Runs on preview as well: the refusals show before anything changes.
+  // Runs on preview as well: the refusals show before anything changes. The version rules
+  // (engines/kubernetesChecks.ts) come from the compiled tasks, which keeps this text small.
   async check(olds: Partial<UpgradeState>, news: UpgradeState) {
     const task = loadTasks();
     const failures = [
@@ -130,9 +131,9 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
       { property: "nodes", reason: task.removalWithReplacementProblem(olds, news) },
       { property: "cni", reason: cniSwitchProblem(olds, news) },
       { property: "addressing", reason: addressingChangeProblem(olds, news) },
-      { property: "kubernetesVersion", reason: needsKubernetesUpgrade(olds, news) ? kubernetesPathProblem(olds.kubernetesVersion!, news.kubernetesVersion!) : undefined },
     ].filter((f): f is { property: string; reason: string } => f.reason !== undefined);
-    return { inputs: news, failures };
+    if (olds.targetVersion === news.targetVersion && !needsKubernetesUpgrade(olds, news)) return { inputs: news, failures };
+    return { inputs: news, failures: [...failures, ...task.compatibilityFailures(olds, news)] };
   },
   // Day one installs every node from the target image already: nothing to roll.
   async create(inputs: UpgradeState) {

@@ -26,6 +26,31 @@ export const STATIC_POD_CONFIGS: Record<string, ResourceKind> = {
   "kube-scheduler": { namespace: "controlplane", type: "SchedulerConfigs.kubernetes.talos.dev" },
 };
 
+/**
+ * The extensions of the booted image, one resource per layer, published once per boot
+ * (siderolabs/talos v1.13.9 internal/app/machined/pkg/controllers/runtime/extension_status.go:46-70;
+ * type and namespace pkg/machinery/resources/runtime/extension_status.go:18, runtime.go:16).
+ */
+export const EXTENSION_STATUSES: ResourceKind = { namespace: "runtime", type: "ExtensionStatuses.runtime.talos.dev" };
+
+/**
+ * The schematic ID of the booted image: Image Factory adds a virtual extension named `schematic`
+ * whose version is the ID (siderolabs/image-factory v1.5.0 internal/artifacts/schematic.go:65-72,
+ * pkg/constants/constants.go:10). Undefined when the image is not a factory image.
+ */
+export function schematicFromExtensions(extensions: TalosResource[]): string | undefined {
+  for (const { spec } of extensions) {
+    const metadata = (spec as { metadata?: { name?: unknown; version?: unknown } } | null)?.metadata;
+    if (metadata?.name === "schematic" && typeof metadata.version === "string") return metadata.version;
+  }
+  return undefined;
+}
+
+/** The static pods Talos hands the kubelet (k8s/static_pod.go:17; ids are the component names, the spec is the pod object). */
+export const STATIC_PODS: ResourceKind = { namespace: "k8s", type: "StaticPods.kubernetes.talos.dev" };
+/** The kubelet's image and args (k8s/kubelet_spec.go:18,27-28; id `kubelet`). */
+export const KUBELET_SPECS: ResourceKind = { namespace: "k8s", type: "KubeletSpecs.kubernetes.talos.dev" };
+
 /** A resource as this client uses it. */
 export interface TalosResource {
   id: string;

@@ -21,8 +21,10 @@ export class RolloutError extends Error {
     readonly step: string,
     readonly expected: string,
     readonly seen: string,
+    /** What the engine did about it (e.g. uncordoned the node), appended to the message. */
+    readonly note?: string,
   ) {
-    super(`${step} on ${node}: expected ${expected}, saw ${seen}`);
+    super(`${step} on ${node}: expected ${expected}, saw ${seen}${note ? `; ${note}` : ""}`);
     this.name = "RolloutError";
   }
 }

@@ -3,6 +3,7 @@ import { taskModulePath } from "../resources/taskModule";
 import { kubernetesImages, kubernetesPathProblem, kubernetesPlan } from "../resources/kubernetesTargets";
 import { needsKubernetesUpgrade, needsRollout, upgradePlan, upgradeProvider, type UpgradeState } from "../resources/talosUpgrade";
 import { validateConfig } from "../config/validate";
+import { compatibilityFailures } from "../engines/kubernetesChecks";
 import { base, node } from "./helpers/configCases";
 
 const IMAGE_A = "factory.talos.dev/metal-installer/aaa:v1.12.11";
@@ -31,7 +32,8 @@ const runUpgrade = jest.fn(async (input: { nodes: { name: string }[]; targetVers
 }));
 const readVersions = jest.fn(async () => ({ "talos-demo-01": "v1.13.9" }));
 const runKubernetesUpgrade = jest.fn(async (_input: { nodes: { name: string }[] }) => ({ changed: [], unchanged: [], manifests: [], syncMode: "server-side-apply" }));
-jest.doMock(taskModulePath(), () => ({ ...departures, runUpgrade, readVersions, runKubernetesUpgrade }));
+// The check's departure and compatibility rules come from the compiled tasks too: the real ones.
+jest.doMock(taskModulePath(), () => ({ ...departures, runUpgrade, readVersions, runKubernetesUpgrade, compatibilityFailures }));
 beforeEach(() => jest.clearAllMocks());
 
 describe("the rollout plan the preview shows", () => {
@@ -176,6 +178,35 @@ describe("the Kubernetes upgrade", () => {
     expect(needsKubernetesUpgrade({}, { kubernetesVersion: "1.36.3" })).toBe(false);
     await upgradeProvider.update!("id", state(), state(k8s("1.36.4")));
     expect(runKubernetesUpgrade).not.toHaveBeenCalled();
+  });
+
+  // siderolabs/talos v1.13.9 pkg/cluster/kubernetes/compat.go:107 (VerifyVersionCompatibility), ranges in
+  // pkg/machinery/compatibility/talos112/talos112.go:25-28 and talos113/talos113.go:25-28.
+  test("check refuses a Kubernetes version the Talos the nodes run by then does not support, in preview too", async () => {
+    const onTalos112 = await upgradeProvider.check!(state(k8s("1.35.4")), state(k8s("1.36.3")));
+    expect(onTalos112.failures).toEqual([
+      { property: "kubernetesVersion", reason: expect.stringContaining("talos-demo-01: Talos v1.12.11 runs Kubernetes 1.30 to 1.35, not 1.36.3") },
+    ]);
+    // Talos rolls first in the same update: the nodes run 1.13 when Kubernetes moves.
+    const withTalos = await upgradeProvider.check!(state(k8s("1.35.4")), state({ ...k8s("1.36.3"), image: IMAGE_B, targetVersion: "v1.13.9" }));
+    expect(withTalos.failures).toEqual([]);
+    // A node left on 1.12 by an earlier failed rollout (as refresh recorded it) is named.
+    const on113 = { image: IMAGE_B, targetVersion: "v1.13.9" };
+    const lagging = state({ ...k8s("1.35.4"), ...on113, versions: { "talos-demo-01": "v1.13.9", "talos-demo-05": "v1.12.11" } });
+    const refused = await upgradeProvider.check!(lagging, state({ ...k8s("1.36.3"), ...on113 }));
+    expect(refused.failures).toEqual([{ property: "kubernetesVersion", reason: expect.stringMatching(/^kubernetesVersion: 1\.36\.3 is refused: talos-demo-05: Talos v1\.12\.11 runs Kubernetes 1\.30 to 1\.35, not 1\.36\.3; upgrade talosVersion first/) }]);
+  });
+
+  test("check refuses a Talos upgrade whose Talos does not support the Kubernetes the cluster runs during it", async () => {
+    const checked = await upgradeProvider.check!(state(k8s("1.30.5")), state({ ...k8s("1.31.2"), image: IMAGE_B, targetVersion: "v1.13.9" }));
+    expect(checked.failures).toEqual([
+      {
+        property: "targetVersion",
+        reason:
+          "talosVersion: v1.13.9 is refused while the cluster runs Kubernetes 1.30.5: Talos v1.13.9 runs Kubernetes 1.31 to 1.36, and Talos upgrades before Kubernetes. " +
+          "Set kubernetesVersion to 1.31.2 with talosVersion v1.12.11 first, run pulumi up, then set talosVersion",
+      },
+    ]);
   });
 
   test("a new kubernetesVersion rolls Kubernetes over the nodes that existed, with their images, and no Talos rollout", async () => {

@@ -35,6 +35,14 @@ const input = (c: FakeCluster, extra: { workerBatchSize?: number; proxy?: boolea
   timeouts: FAST_TIMEOUTS,
 });
 
+/** The input for another target version than TO. */
+const to = (c: FakeCluster, version: string) => {
+  const retagged = Object.fromEntries(
+    Object.entries(images(c)).map(([name, set]) => [name, Object.fromEntries(Object.entries(set).map(([k, image]) => [k, (image as string).replace(`v${TO}`, `v${version}`)]))]),
+  ) as unknown as Record<string, KubernetesImages>;
+  return { ...input(c), targetVersion: version, images: retagged };
+};
+
 const v1Of = (config: string) => parseAllDocuments(config)[0].toJS() as { machine: { token: string; kubelet: { image: string } }; cluster: Record<string, { image?: string }> };
 
 test("components one by one across the control planes, then kubelets node by node, then the manifests", async () => {
@@ -89,9 +97,10 @@ test("the bootstrap manifests are server-side applied as Talos with the new kube
 test("a 1.12 node in the cluster means create/replace instead of server-side apply", async () => {
   expect(manifestSyncMode(["v1.13.9", "v1.12.11"])).toBe("replace");
   expect(manifestSyncMode(["v1.13.0", "v1.13.9"])).toBe("server-side-apply");
-  const c = await start([cp(1), worker(1, { version: "v1.12.11" })]);
+  // Talos 1.12 runs Kubernetes up to 1.35 (pkg/machinery/compatibility/talos112/talos112.go:28).
+  const c = await start([cp(1, { kubernetesVersion: "1.35.4" }), worker(1, { version: "v1.12.11", kubernetesVersion: "1.35.4" })]);
   c.kube.objects.set("/api/v1/namespaces/kube-system/serviceaccounts/kube-proxy", { object: { metadata: { name: "kube-proxy", resourceVersion: "7" } }, writer: "node" });
-  const result = await upgradeKubernetes(input(c), c.deps);
+  const result = await upgradeKubernetes(to(c, "1.35.5"), c.deps);
 
   expect(result.syncMode).toBe("replace");
   expect(c.kube.objects.get("/api/v1/namespaces/kube-system/serviceaccounts/kube-proxy")?.writer).toBe("replace");
@@ -162,4 +171,49 @@ test("bad input is refused before any call", async () => {
   await expect(upgradeKubernetes({ ...input(c), targetVersion: "v1.36" }, c.deps)).rejects.toThrow("target Kubernetes version v1.36 is not X.Y.Z");
   await expect(upgradeKubernetes({ ...input(c), images: { "cp-1": { kubelet: "k" } } }, c.deps)).rejects.toThrow("no control-plane images for node cp-1");
   expect(c.talos.calls).toEqual([]);
+});
+
+// The pre-checks of `talosctl upgrade-k8s` (siderolabs/talos v1.13.9 pkg/cluster/kubernetes/talos_managed.go:127-139):
+// Talos compatibility, then the removals of siderolabs/go-kubernetes v0.2.38 kubernetes/upgrade/checks.go, before any change.
+describe("pre-checks before the first node is touched", () => {
+  const at = (version: string, extra: Partial<Parameters<typeof cp>[1]> = {}) => ({ kubernetesVersion: version, ...extra });
+  const changes = (c: FakeCluster) => milestones(c.timeline);
+
+  test("a removed kubelet flag and a removed feature gate refuse 1.34 → 1.35, naming the nodes and the patch fields", async () => {
+    const c = await start([
+      cp(1, at("1.34.3", { extraArgs: { apiServer: { "feature-gates": "SizeMemoryBackedVolumes=true,Other=false" } } })),
+      worker(1, at("1.34.3", { extraArgs: { kubelet: { "pod-infra-container-image": "registry.k8s.io/pause:3.10" } } })),
+      worker(2, at("1.34.3", { extraArgs: { kubelet: { "pod-infra-container-image": "registry.k8s.io/pause:3.10" } } })),
+    ]);
+    const error = await upgradeKubernetes(to(c, "1.35.2"), c.deps).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toBe(
+      "Kubernetes 1.34 → 1.35 is refused before any node was changed:\n" +
+        "- cp-1: kube-apiserver feature gate SizeMemoryBackedVolumes is removed in Kubernetes 1.35: remove SizeMemoryBackedVolumes from cluster.apiServer.extraArgs.feature-gates in the machine config patches\n" +
+        "- w-1, w-2: kubelet flag --pod-infra-container-image is removed in Kubernetes 1.35: remove machine.kubelet.extraArgs.pod-infra-container-image in the machine config patches",
+    );
+    expect(changes(c)).toEqual([]);
+  });
+
+  test("objects of an API the target removes refuse 1.31 → 1.32", async () => {
+    const c = await start([cp(1, at("1.31.4")), worker(1, at("1.31.4"))]);
+    c.kube.collections.set("/apis/resource.k8s.io/v1alpha3/podschedulingcontexts", [{ metadata: { name: "a", namespace: "default" } }, { metadata: { name: "b", namespace: "default" } }]);
+    await expect(upgradeKubernetes(to(c, "1.32.6"), c.deps)).rejects.toThrow(
+      "- 2 podschedulingcontexts.v1alpha3.resource.k8s.io object(s) exist, an API removed in Kubernetes 1.32: delete or migrate them first",
+    );
+    expect(changes(c)).toEqual([]);
+  });
+
+  test("a clean cluster passes the checks of its path and upgrades", async () => {
+    const c = await start([cp(1, at("1.34.3")), worker(1, at("1.34.3"))]);
+    await expect(upgradeKubernetes(to(c, "1.35.2"), c.deps)).resolves.toMatchObject({ changed: expect.arrayContaining(["kube-apiserver cp-1", "kubelet w-1"]) });
+  });
+
+  test("a node whose Talos does not support the target is refused, naming it", async () => {
+    const c = await start([cp(1, at("1.35.4")), worker(1, at("1.35.4", { version: "v1.12.11" }))]);
+    await expect(upgradeKubernetes(to(c, "1.36.3"), c.deps)).rejects.toThrow(
+      "- w-1: Talos v1.12.11 runs Kubernetes 1.30 to 1.35, not 1.36.3; upgrade talosVersion first or set kubernetesVersion within that range",
+    );
+    expect(changes(c)).toEqual([]);
+  });
 });

@@ -2,7 +2,7 @@
 // Kubernetes: order across nodes, A/B rollback stops it, resume, unreachable node, etcd gates,
 // a drain blocked by a PodDisruptionBudget, the legacy path for 1.12 nodes, rolled reboots.
 import { RolloutError } from "../talosapi";
-import { rolledReboot, rollout, talosOperations, type RolloutEvent } from "../engines";
+import { installerSchematic, rolledReboot, rollout, talosOperations, type RolloutEvent } from "../engines";
 import { FAST_TIMEOUTS, fakeControlPlane, fakeWorker, milestones, useFakeClusters, type FakeCluster } from "./helpers/fakeCluster";
 
 const TARGET = "v1.13.10";
@@ -45,10 +45,14 @@ test("an A/B rollback stops the rollout naming node, expected and seen; a second
   const error = await rollout(input(c), c.deps).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(RolloutError);
   expect(error).toMatchObject({ node: "cp-2", expected: TARGET, seen: "v1.13.9 (booted the previous image: A/B rollback)" });
-  expect((error as Error).message).toBe(`version after reboot on cp-2: expected ${TARGET}, saw v1.13.9 (booted the previous image: A/B rollback)`);
-  // Nothing after cp-2 was touched; cp-2 stays cordoned for a human to look at.
+  expect((error as Error).message).toBe(
+    `version after reboot on cp-2: expected ${TARGET}, saw v1.13.9 (booted the previous image: A/B rollback); cp-2 uncordoned again, as talosctl upgrade does after a failure`,
+  );
+  // Nothing after cp-2 was touched; cp-2 runs its previous image and is schedulable again
+  // (siderolabs/talos v1.13.9 cmd/talosctl/cmd/talos/upgrade.go:155-165 uncordons in a defer).
   expect(milestones(c.timeline).filter((s) => / (cp-3|w-1)$/.test(s))).toEqual([]);
-  expect([...c.kube.unschedulable]).toEqual(["cp-2"]);
+  expect(milestones(c.timeline).filter((s) => s.endsWith(" cp-2")).slice(-2)).toEqual(["MachineService/Reboot cp-2", "kube uncordon cp-2"]);
+  expect(c.kube.unschedulable.size).toBe(0);
 
   c.talos.node("cp-2").onUpgradeBoot = "clean";
   c.timeline.length = 0;
@@ -62,6 +66,46 @@ test("an A/B rollback stops the rollout naming node, expected and seen; a second
   const third = await rollout(input(c), c.deps);
   expect(third).toMatchObject({ upgraded: [], skipped: ["cp-1", "cp-2", "cp-3", "w-1"] });
   expect(milestones(c.timeline)).toEqual([]);
+});
+
+// Two Image Factory schematic IDs (sha256 hex): the running image and one with other extensions.
+const OLD_SCHEMATIC = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
+const NEW_SCHEMATIC = "ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515";
+
+test("a fallback to the previous image with the same version is caught by its schematic; reruns skip nodes on version and schematic", async () => {
+  const onOld = { version: TARGET, schematic: OLD_SCHEMATIC };
+  const c = await start([cp(1, onOld), cp(2, { ...onOld, onUpgradeBoot: "rollback" }), cp(3, onOld), worker(1, onOld)]);
+  const imageOnly = { ...input(c), image: `factory.talos.dev/nocloud-installer/${NEW_SCHEMATIC}:${TARGET}`, reinstall: true };
+  const error = await rollout(imageOnly, c.deps).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(RolloutError);
+  expect(error).toMatchObject({ node: "cp-2", step: "schematic after reboot", expected: NEW_SCHEMATIC });
+  expect((error as Error).message).toContain(`saw ${OLD_SCHEMATIC} (booted the previous image: A/B rollback)`);
+  expect(milestones(c.timeline).filter((s) => / (cp-3|w-1)$/.test(s))).toEqual([]);
+
+  c.talos.node("cp-2").onUpgradeBoot = "clean";
+  c.timeline.length = 0;
+  const second = await rollout(imageOnly, c.deps);
+  expect(second).toMatchObject({ skipped: ["cp-1"], upgraded: ["cp-2", "cp-3", "w-1"] });
+  expect(c.talos.nodes.map((n) => n.schematic)).toEqual(Array(4).fill(NEW_SCHEMATIC));
+
+  c.timeline.length = 0;
+  const third = await rollout(imageOnly, c.deps);
+  expect(third).toMatchObject({ upgraded: [], skipped: ["cp-1", "cp-2", "cp-3", "w-1"] });
+  expect(milestones(c.timeline)).toEqual([]);
+});
+
+test("extension statuses not yet published right after the boot are waited for, not taken for a rollback", async () => {
+  const c = await start([cp(1, { version: TARGET, schematic: OLD_SCHEMATIC, extensionsLateReads: 2 })]);
+  const image = `factory.talos.dev/nocloud-installer/${NEW_SCHEMATIC}:${TARGET}`;
+  await expect(rollout({ ...input(c), image, reinstall: true }, c.deps)).resolves.toMatchObject({ upgraded: ["cp-1"] });
+  expect(c.talos.node("cp-1").schematic).toBe(NEW_SCHEMATIC);
+});
+
+test("installerSchematic reads the schematic of a factory installer reference only", () => {
+  expect(installerSchematic(`factory.talos.dev/metal-installer/${NEW_SCHEMATIC}:v1.13.9`)).toBe(NEW_SCHEMATIC);
+  expect(installerSchematic(`factory.talos.dev/installer/${NEW_SCHEMATIC}:v1.13.9@sha256:${OLD_SCHEMATIC}`)).toBe(NEW_SCHEMATIC);
+  expect(installerSchematic("ghcr.io/siderolabs/installer:v1.13.9")).toBeUndefined();
+  expect(installerSchematic("factory.talos.dev/installer/abc123:v1.13.9")).toBeUndefined();
 });
 
 test("a node that never comes back stops the rollout before the next batch", async () => {
@@ -97,9 +141,34 @@ test("a drain blocked by a PodDisruptionBudget fails naming the pod, before any 
   const c = await start([cp(1, { version: TARGET }), worker(1), worker(2)]);
   c.kube.addPod("w-1", "db-0", { namespace: "data", blockedEvictions: Infinity });
   const error = await rollout(input(c), c.deps).catch((e: unknown) => e);
-  expect((error as Error).message).toBe("drain: eviction of pod data/db-0 still blocked by a PodDisruptionBudget (429) when the drain timed out");
+  expect(error).toBeInstanceOf(RolloutError);
+  expect((error as Error).message).toBe(
+    "upgrade on w-1: expected the node on v1.13.10, saw drain: eviction of pod data/db-0 still blocked by a PodDisruptionBudget (429) when the drain timed out; " +
+      "w-1 uncordoned again, as talosctl upgrade does after a failure",
+  );
   expect(c.talos.callsTo("MachineService/Reboot")).toEqual([]);
+  expect(c.kube.unschedulable.size).toBe(0);
   expect(milestones(c.timeline).filter((s) => s.endsWith(" w-2"))).toEqual([]);
+});
+
+test("a rerun uncordons nodes already on the target that a failed run left cordoned, and only those", async () => {
+  const c = await start([cp(1, { version: TARGET }), worker(1, { version: TARGET }), worker(2)]);
+  // Left by a run that died after w-1's reboot (the process was killed, or the uncordon failed).
+  c.kube.unschedulable.add("w-1");
+  const result = await rollout(input(c), c.deps);
+  expect(result).toMatchObject({ skipped: ["cp-1", "w-1"], upgraded: ["w-2"] });
+  expect(milestones(c.timeline)[0]).toBe("kube uncordon w-1");
+  expect(milestones(c.timeline).filter((s) => s === "kube uncordon cp-1")).toEqual([]);
+  expect(c.kube.unschedulable.size).toBe(0);
+});
+
+test("a failed uncordon after a failure is reported, not hidden", async () => {
+  const c = await start([cp(1, { version: TARGET }), worker(1)]);
+  c.kube.addPod("w-1", "db-0", { namespace: "data", blockedEvictions: Infinity });
+  const setUnschedulable = c.kube.setUnschedulable.bind(c.kube);
+  c.kube.setUnschedulable = async (name, value) => (value ? setUnschedulable(name, value) : Promise.reject(new Error("PATCH node w-1: HTTP 503")));
+  const error = await rollout(input(c), c.deps).catch((e: unknown) => e);
+  expect((error as Error).message).toMatch(/; w-1 is still cordoned \(uncordon failed: PATCH node w-1: HTTP 503\): run kubectl uncordon w-1 or run the upgrade again$/);
 });
 
 test("input checks: image tag must match the target, a control plane is needed", async () => {
@@ -119,4 +188,13 @@ test("rolledReboot: control planes one at a time with etcd gates, then workers; 
   expect(milestones(c.timeline)).toEqual(["cp-1", "cp-3", "w-2"].flatMap((n) => [`kube cordon ${n}`, `MachineService/Reboot ${n}`, `kube uncordon ${n}`]));
   expect(c.talos.nodes.map((n, i) => n.bootId !== bootIds[i])).toEqual([true, false, true, false, true]);
   await expect(rolledReboot({ nodes: c.nodes, only: ["nope"] }, c.deps)).rejects.toThrow("node nope is not in the node list");
+});
+
+test("rolledReboot: a node whose drain fails is uncordoned again and the error says so", async () => {
+  const c = await start([cp(1), worker(1)]);
+  c.kube.addPod("w-1", "db-0", { namespace: "data", blockedEvictions: Infinity });
+  const error = await rolledReboot({ nodes: c.nodes, only: ["w-1"], timeouts: FAST_TIMEOUTS }, c.deps).catch((e: unknown) => e);
+  expect(error).toMatchObject({ node: "w-1", step: "reboot", note: "w-1 uncordoned again, as talosctl upgrade does after a failure" });
+  expect(c.talos.callsTo("MachineService/Reboot")).toEqual([]);
+  expect(c.kube.unschedulable.size).toBe(0);
 });

@@ -48,7 +48,8 @@ function followConfigs(talos: FakeTalos, kube: FakeKube): void {
   }
   talos.onRendered = (node, changed) => {
     for (const r of changed) {
-      const pod = kube.staticPods.find((p) => p.service === r.id && p.hostIP === node.ip);
+      // The pod's config-version annotation follows the component's config resource (controlplane namespace).
+      const pod = r.namespace === "controlplane" ? kube.staticPods.find((p) => p.service === r.id && p.hostIP === node.ip) : undefined;
       if (pod) {
         pod.ready = false;
         setTimeout(() => {

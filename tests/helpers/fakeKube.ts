@@ -46,6 +46,8 @@ export class FakeKube implements KubeApi {
   readonly stuckRollouts = new Set<string>();
   readonly unschedulable = new Set<string>();
   readonly deleted = new Set<string>();
+  /** Collections a list GET answers (API path → items), e.g. objects of an API a new minor removes. */
+  readonly collections = new Map<string, KubeObject[]>();
   pods: FakePod[] = [];
   terminationMs = 10;
   private nextUid = 1;
@@ -85,7 +87,8 @@ export class FakeKube implements KubeApi {
   }
 
   async getObject(path: string): Promise<KubeObject | undefined> {
-    return this.objects.get(path)?.object;
+    const items = this.collections.get(path);
+    return this.objects.get(path)?.object ?? (items ? { apiVersion: "v1", kind: "List", items } : undefined);
   }
 
   private write(path: string, object: KubeObject, writer: string): void {

@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import { stringify } from "yaml";
 import { talosPackageDefinition } from "../../talosapi/protos";
 import { compareTalosVersions } from "../../talosapi/versions";
-import { generatedConfig, rerender, type RenderedResource } from "./fakeTalosResources";
+import { generatedConfig, rerender, type FakeExtraArgs, type RenderedResource } from "./fakeTalosResources";
 import type { TestPki } from "./talosPki";
 import { tarGz } from "./tarGz";
 
@@ -30,8 +30,20 @@ export interface FakeNodeSpec {
   installerExitCode?: number;
   /** Powered off from the start. */
   down?: boolean;
+  /**
+   * Schematic ID of the booted Image Factory image (none: not a factory image). The node publishes
+   * it as the `schematic` extension's version, like every factory image.
+   */
+  schematic?: string;
+  /**
+   * After each boot, this many reads of the extension statuses find none yet (Talos publishes them
+   * once per boot from a controller, extension_status.go:46-52, not before the API answers).
+   */
+  extensionsLateReads?: number;
   /** Kubernetes version of the initial config (default 1.36.3). */
   kubernetesVersion?: string;
+  /** `extraArgs` in the initial config, per component. */
+  extraArgs?: FakeExtraArgs;
   /** kube-proxy enabled in the initial config (default true). */
   kubeProxy?: boolean;
   /** The kubelet service reports unhealthy. */
@@ -49,6 +61,10 @@ export interface FakeNode extends FakeNodeSpec {
   pulled: Set<string>;
   /** Version the next boot runs (set by a successful install). */
   installed?: string;
+  /** Schematic of the installed image (undefined: not a factory installer). */
+  installedSchematic?: string;
+  /** Extension-status reads left that find none (counts down after each boot). */
+  extensionsHidden: number;
   resetRequest?: unknown;
   appliedModes: string[];
   /** The running machine config and what it renders. */
@@ -104,7 +120,8 @@ export class FakeTalos {
       up: !spec.down,
       pulled: new Set<string>(),
       appliedModes: [],
-      config: generatedConfig(spec.name, spec.role, spec.kubernetesVersion ?? "1.36.3", spec.kubeProxy ?? true),
+      extensionsHidden: 0,
+      config: generatedConfig(spec.name, spec.role, spec.kubernetesVersion ?? "1.36.3", spec.kubeProxy ?? true, spec.extraArgs),
       resources: [],
     }));
     for (const node of this.nodes) node.resources = rerender([], node.config, node.role, () => ++this.resourceVersion).resources;
@@ -208,10 +225,17 @@ export class FakeTalos {
     this.later(this.rebootDowntimeMs, () => {
       const installed = node.installed;
       node.installed = undefined;
+      const installedSchematic = node.installedSchematic;
+      node.installedSchematic = undefined;
       if (installed && node.onUpgradeBoot === "never-returns") return;
-      if (installed && node.onUpgradeBoot !== "rollback") node.version = installed;
+      // A/B fallback boots the previous entry: old version AND old schematic (same version when only the image changed).
+      if (installed && node.onUpgradeBoot !== "rollback") {
+        node.version = installed;
+        node.schematic = installedSchematic;
+      }
       node.bootId = randomUUID();
       node.bootTime += 100;
+      node.extensionsHidden = node.extensionsLateReads ?? 0;
       node.up = true;
     });
   }
@@ -232,6 +256,7 @@ export class FakeTalos {
       Upgrade: this.unary("Upgrade", (node, request: { image: string }) => {
         node.pulled.add(request.image);
         node.installed = tagOf(request.image);
+        node.installedSchematic = factorySchematic(request.image);
         this.later(5, () => this.reboot(node)); // the legacy API reboots by itself
         return { ack: "Upgrade request received", actor_id: randomUUID() };
       }),
@@ -320,7 +345,7 @@ export class FakeTalos {
       // Talos renders a machine config spec as one YAML string scalar (config/machine_config.go MarshalYAML).
       spec: { yaml_spec: stringify(r.spec), proto_spec: Buffer.alloc(0) },
     });
-    const find = (node: FakeNode, request: { namespace: string; type: string }) => node.resources.filter((r) => r.namespace === request.namespace && r.type === request.type);
+    const find = (node: FakeNode, request: { namespace: string; type: string }) => [...node.resources, ...publishedExtensions(node, request.type)].filter((r) => r.namespace === request.namespace && r.type === request.type);
     return {
       Get: (call: grpc.ServerUnaryCall<{ namespace: string; type: string; id: string }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         try {
@@ -341,9 +366,47 @@ export class FakeTalos {
     const image = request.source?.image_name ?? "";
     if (!node.pulled.has(image)) throw new Status(grpc.status.UNKNOWN, `installer image ${image} not found in containerd store`);
     const exitCode = node.installerExitCode ?? 0;
-    if (exitCode === 0) node.installed = image.slice(image.lastIndexOf(":") + 1);
+    if (exitCode === 0) {
+      node.installed = image.slice(image.lastIndexOf(":") + 1);
+      node.installedSchematic = factorySchematic(image);
+    }
     return [{ progress: { message: "running installer" } }, { progress: { message: exitCode === 0 ? "upgrade done" : "install failed" } }, { progress: { exit_code: exitCode } }];
   }
+}
+
+/** The schematic ID in a factory installer reference (`factory.talos.dev/<platform>-installer/<id>:<tag>`). */
+function factorySchematic(image: string): string | undefined {
+  return /^factory\.talos\.dev\/(?:[a-z0-9-]+-)?installer\/([0-9a-f]+)[:@]/.exec(image)?.[1];
+}
+
+/**
+ * The ExtensionStatuses of the booted image, as Talos publishes them once per boot: one per
+ * extension layer, id = layer file name without `.sqsh`, spec = the layer (siderolabs/talos
+ * v1.13.9 internal/app/machined/pkg/controllers/runtime/extension_status.go:61-68, namespace
+ * `runtime`, pkg/machinery/resources/runtime/extension_status.go:18). A factory image carries a
+ * virtual extension `schematic` whose version is the schematic ID (siderolabs/image-factory v1.5.0
+ * internal/artifacts/schematic.go:65-72, pkg/constants/constants.go:10).
+ */
+function extensionStatuses(node: FakeNode): RenderedResource[] {
+  if (node.schematic === undefined) return [];
+  const layer = (id: string, name: string, version: string) => ({
+    namespace: "runtime",
+    type: "ExtensionStatuses.runtime.talos.dev",
+    id,
+    version: 1,
+    spec: { image: `${id}.sqsh`, metadata: { name, version, author: "Sidero Labs", description: name, compatibility: { talos: { version: ">= 1.0.0" } } } },
+  });
+  return [layer("0", "qemu-guest-agent", "10.0.2"), layer("1", "schematic", node.schematic)];
+}
+
+/** The extension statuses a read finds: none while the node's controller has not run yet after a boot. */
+function publishedExtensions(node: FakeNode, type: string): RenderedResource[] {
+  if (type !== "ExtensionStatuses.runtime.talos.dev") return [];
+  if (node.extensionsHidden > 0) {
+    node.extensionsHidden -= 1;
+    return [];
+  }
+  return extensionStatuses(node);
 }
 
 /** Starts a fake with the given nodes. */

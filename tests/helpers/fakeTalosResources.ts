@@ -15,28 +15,61 @@ export interface RenderedResource {
   spec: unknown;
 }
 
-/** A node's initial machine config on Kubernetes `version`: every image as `talosctl gen config` writes it. */
-export function generatedConfig(name: string, role: "controlplane" | "worker", version: string, kubeProxy = true): string {
+/** `extraArgs` a test sets per component, under the config key Talos reads them from. */
+export type FakeExtraArgs = Partial<Record<"apiServer" | "controllerManager" | "scheduler" | "kubelet", Record<string, string>>>;
+
+/** A node's initial machine config on Kubernetes `version`: every image as `talosctl gen config` writes it, plus any `extraArgs`. */
+export function generatedConfig(name: string, role: "controlplane" | "worker", version: string, kubeProxy = true, extraArgs: FakeExtraArgs = {}): string {
   const cluster =
     role === "controlplane"
       ? {
-          apiServer: { image: `registry.k8s.io/kube-apiserver:v${version}` },
-          controllerManager: { image: `registry.k8s.io/kube-controller-manager:v${version}` },
-          scheduler: { image: `registry.k8s.io/kube-scheduler:v${version}` },
+          apiServer: { image: `registry.k8s.io/kube-apiserver:v${version}`, ...args(extraArgs.apiServer) },
+          controllerManager: { image: `registry.k8s.io/kube-controller-manager:v${version}`, ...args(extraArgs.controllerManager) },
+          scheduler: { image: `registry.k8s.io/kube-scheduler:v${version}`, ...args(extraArgs.scheduler) },
           proxy: kubeProxy ? { image: `registry.k8s.io/kube-proxy:v${version}` } : { disabled: true },
           secretboxEncryptionSecret: "ZmFrZS1zZWNyZXQ=",
         }
       : { token: "fake.token" };
-  const v1 = { version: "v1alpha1", machine: { type: role, token: "fake.machinetoken", kubelet: { image: `ghcr.io/siderolabs/kubelet:v${version}` } }, cluster };
+  const v1 = { version: "v1alpha1", machine: { type: role, token: "fake.machinetoken", kubelet: { image: `ghcr.io/siderolabs/kubelet:v${version}`, ...args(extraArgs.kubelet) } }, cluster };
   return `${stringify(v1)}---\n${stringify({ apiVersion: "v1alpha1", kind: "HostnameConfig", hostname: name, auto: "off" })}`;
 }
 
+const args = (set: Record<string, string> | undefined) => (set ? { extraArgs: set } : {});
+
+/**
+ * A component's command-line flags as Talos renders them: its own defaults, then `extraArgs` as
+ * `--key=value` (siderolabs/talos v1.13.9 pkg/argsbuilder; the apiserver enables NodeRestriction,
+ * internal/app/machined/pkg/controllers/k8s/control_plane_static_pod.go:363).
+ */
+function flags(defaults: Record<string, string>, extra: unknown): string[] {
+  const merged = { ...defaults, ...((extra as Record<string, string> | undefined) ?? {}) };
+  return Object.keys(merged)
+    .sort()
+    .map((key) => `--${key}=${merged[key]}`);
+}
+
+const DEFAULT_FLAGS: Record<string, Record<string, string>> = {
+  "kube-apiserver": { "enable-admission-plugins": "NodeRestriction", "allow-privileged": "true" },
+  "kube-controller-manager": { "use-service-account-credentials": "true" },
+  "kube-scheduler": { "bind-address": "127.0.0.1" },
+  kubelet: { "rotate-server-certificates": "true" },
+};
+
+/**
+ * The static pod Talos writes for a control-plane component: COSI `k8s`/StaticPods, spec = the pod
+ * object (pkg/machinery/resources/k8s/static_pod.go:17,30-32), command = binary + flags.
+ */
+function staticPod(id: string, image: unknown, extra: unknown): object {
+  return { apiVersion: "v1", kind: "Pod", metadata: { name: id, namespace: "kube-system" }, spec: { containers: [{ name: id, image, command: [`/usr/local/bin/${id}`, ...flags(DEFAULT_FLAGS[id], extra)] }] } };
+}
 
 /** The resources a config renders on a node of `role`, without versions. */
 export function renderResources(config: string, role: "controlplane" | "worker"): Omit<RenderedResource, "version">[] {
   const v1 = parseAllDocuments(config).map((d) => d.toJS() as unknown).find((d) => at(d, "version") === "v1alpha1");
   const out: Omit<RenderedResource, "version">[] = [{ namespace: "config", type: "MachineConfigs.config.talos.dev", id: "v1alpha1", spec: config }];
-  out.push({ namespace: "k8s", type: "KubeletSpecs.kubernetes.talos.dev", id: "kubelet", spec: { image: at(v1, "machine", "kubelet", "image") } });
+  // KubeletSpec: image and args (pkg/machinery/resources/k8s/kubelet_spec.go:27-28).
+  const kubeletArgs = flags(DEFAULT_FLAGS.kubelet, at(v1, "machine", "kubelet", "extraArgs"));
+  out.push({ namespace: "k8s", type: "KubeletSpecs.kubernetes.talos.dev", id: "kubelet", spec: { image: at(v1, "machine", "kubelet", "image"), args: kubeletArgs } });
   if (role !== "controlplane") return out;
   const staticPods: [string, string, string][] = [
     ["APIServerConfigs", "kube-apiserver", "apiServer"],
@@ -44,6 +77,7 @@ export function renderResources(config: string, role: "controlplane" | "worker")
     ["SchedulerConfigs", "kube-scheduler", "scheduler"],
   ];
   for (const [type, id, key] of staticPods) out.push({ namespace: "controlplane", type: `${type}.kubernetes.talos.dev`, id, spec: { image: at(v1, "cluster", key, "image") } });
+  for (const [, id, key] of staticPods) out.push({ namespace: "k8s", type: "StaticPods.kubernetes.talos.dev", id, spec: staticPod(id, at(v1, "cluster", key, "image"), at(v1, "cluster", key, "extraArgs")) });
   const proxy = at(v1, "cluster", "proxy", "image") as string | undefined;
   const manifests = (id: string, spec: unknown[]) => ({ namespace: "controlplane", type: "Manifests.kubernetes.talos.dev", id, spec });
   if (proxy && at(v1, "cluster", "proxy", "disabled") !== true) {
