@@ -9,6 +9,7 @@ import type { KubeOperations, NodeRef, RolloutTimeouts, TalosOperations } from "
 import { rolloutTimeouts } from "./operations";
 import { planRollout, type RolloutPlan } from "./rolloutPlan";
 import { hasLifecycleApi, parseTalosVersion, sameVersion } from "../talosapi/versions";
+import { requireProxmoxFor, restartNode, type ProxmoxOperations, type VmRef } from "./proxmoxReboot";
 
 /** Progress report (never contains credentials). */
 export interface RolloutEvent {
@@ -21,6 +22,8 @@ export interface RolloutEvent {
 export interface RolloutDeps {
   talos: TalosOperations;
   kube: KubeOperations;
+  /** For reboots that must restart the VM (RolledRebootInput.throughProxmox). */
+  proxmox?: ProxmoxOperations;
   onEvent?: (event: RolloutEvent) => void;
 }
 
@@ -169,17 +172,21 @@ export interface RolledRebootInput {
   only?: string[];
   workerBatchSize?: number;
   timeouts?: EngineTimeouts;
+  /** Nodes rebooted through the Proxmox API (stop and start: their hardware changed), with their VMs. */
+  throughProxmox?: Record<string, VmRef>;
 }
 
 /**
  * Reboots nodes one control plane at a time (etcd gate before, healthy after), then workers in
- * batches: drain, reboot, wait for a new boot, Node Ready, uncordon.
+ * batches: drain, reboot (a node in `throughProxmox` through the Proxmox API, so its hardware
+ * changes apply), wait for a new boot, Node Ready, uncordon.
  * @returns the names rebooted, in order.
  */
 export async function rolledReboot(input: RolledRebootInput, deps: RolloutDeps): Promise<string[]> {
   const t = rolloutTimeouts(input.timeouts);
   const wanted = input.only ?? input.nodes.map((n) => n.name);
   for (const name of wanted) if (!input.nodes.some((n) => n.name === name)) throw new Error(`node ${name} is not in the node list`);
+  requireProxmoxFor(input.throughProxmox, deps.proxmox);
   const selected = input.nodes.filter((n) => wanted.includes(n.name));
   // Unknown versions never equal the marker, so every selected node gets a step, in rollout order.
   const plan = planRollout(selected, {}, "reboot", input.workerBatchSize ?? 1);
@@ -189,8 +196,7 @@ export async function rolledReboot(input: RolledRebootInput, deps: RolloutDeps):
       const memberCount = node.role === "controlplane" ? await gateControlPlane(deps.talos, controlPlanesOf(input.nodes), node) : undefined;
       const bootId = await deps.talos.bootId(node);
       await deps.kube.drain(node.name);
-      await deps.talos.reboot(node);
-      deps.onEvent?.({ node: node.name, step: "rebooting" });
+      await restartNode(deps, node, input.throughProxmox?.[node.name], t);
       try {
         await deps.talos.waitRebooted(node, bootId);
       } catch (error) {
