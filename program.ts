@@ -5,13 +5,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./stack/loadConfig";
 import { NginxApp } from "./components/nginxApp";
-import { createProxmoxProvider } from "./stack/proxmoxConnection";
+import { createProxmoxProvider, proxmoxApiConnection } from "./stack/proxmoxConnection";
 import { TalosProxmoxCluster, TalosProxmoxClusterArgs } from "./components/talosProxmoxCluster";
 
 export function main() {
   const { raw, proxmox } = loadConfig();
   // The raw stack config is the component's Args; it validates them (again) before registering.
-  const cluster = new TalosProxmoxCluster("cluster", raw as unknown as TalosProxmoxClusterArgs, {
+  // The same connection reaches the hardware reboots, which call the Proxmox API themselves.
+  const args = { ...(raw as unknown as TalosProxmoxClusterArgs), proxmox: proxmoxApiConnection(proxmox, process.env) };
+  const cluster = new TalosProxmoxCluster("cluster", args, {
     providers: [createProxmoxProvider(proxmox)],
     adoptV01Layout: true,
   });

@@ -8,6 +8,7 @@ import { TalosImage, TalosImageArgs } from "./talosImage";
 import { TalosVm, TalosVmArgs } from "./talosVm";
 import { installCilium } from "./cilium";
 import { validateConfig } from "../config/validate";
+import type { ProxmoxConnectionArgs } from "../resources/talosReboots";
 
 /** One node of the cluster. */
 export interface TalosProxmoxNodeArgs {
@@ -157,6 +158,15 @@ export interface TalosProxmoxClusterArgs {
   nginxImage?: string;
   /** Stack program only: fixed NodePort 30000-32767. Default: allocated. */
   nginxNodePort?: number;
+  /**
+   * The Proxmox API connection (the same endpoint and credentials as the `proxmoxve` provider), for
+   * changes of cores, memory or PCI devices: those apply only when Proxmox starts the VM again, so
+   * such nodes are rebooted through the Proxmox API, one at a time behind the cluster's gates. The
+   * token needs VM.PowerMgmt and VM.Audit on the VMs. Default: none, and such a change is refused
+   * at preview (a Talos reboot would leave it pending). Not a stack config key: the stack program
+   * passes its `proxmoxve:*` settings.
+   */
+  proxmox?: ProxmoxConnectionArgs;
 }
 
 // Every config key is an Arg (checked by the compiler).
@@ -211,7 +221,8 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: TalosProxmoxClusterArgs, opts?: TalosProxmoxClusterOptions) {
     // Validated before anything (this component included) is registered.
-    const { spec, warnings } = validateConfig({ ...args }, { what: `TalosProxmoxCluster "${name}" arguments` });
+    const { proxmox, ...settings } = args;
+    const { spec, warnings } = validateConfig({ ...settings }, { what: `TalosProxmoxCluster "${name}" arguments` });
     const { adoptV01Layout, ...componentOpts } = opts ?? {};
     super("talos-proxmox:index:TalosProxmoxCluster", name, {}, componentOpts);
     for (const warning of warnings) void pulumi.log.warn(warning, this);
@@ -229,6 +240,8 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
         installerImage: image.installerImage,
         vms: Object.fromEntries(Object.entries(vms).map(([node, vm]) => [node, vm.vm])),
         legacyName,
+        vmIds: Object.fromEntries(Object.entries(vms).map(([node, vm]) => [node, vm.vmId])),
+        proxmox,
       },
       { parent: this },
     );

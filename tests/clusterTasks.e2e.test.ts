@@ -48,7 +48,7 @@ const input = (c: FakeCluster, extra: Partial<UpgradeTaskInput> = {}): UpgradeTa
 test("the compiled task module the resource loads exists and exports the same tasks", () => {
   expect(fs.existsSync(taskModulePath())).toBe(true);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  expect(Object.keys(require(taskModulePath()) as object).sort()).toEqual(["connectCluster", "readVersions", "runKubernetesUpgrade", "runRemoveNode", "runRolledReboot", "runUpgrade", "upgradeCluster"]);
+  expect(Object.keys(require(taskModulePath()) as object).sort()).toEqual(["connectCluster", "readPendingChanges", "readVersions", "runKubernetesUpgrade", "runRemoveNode", "runRolledReboot", "runUpgrade", "upgradeCluster"]);
 });
 
 test("connects with the client configuration, fetches the kubeconfig, drains over HTTPS and upgrades in order", async () => {
