@@ -102,6 +102,15 @@ export function proxmoxApiConnection(connection: ProxmoxConnection, env: Record<
 }
 
 /**
+ * The `proxmoxve` default provider's connection (its `proxmoxve:*` keys, else `PROXMOX_VE_*`), for
+ * TalosProxmoxCluster's `proxmox` Arg in a program that uses the default provider. Undefined
+ * without an endpoint.
+ */
+export function proxmoxConnectionFromConfig(env: Record<string, string | undefined> = process.env): ProxmoxConnectionArgs | undefined {
+  return proxmoxApiConnection(readProxmoxConnection(pulumi.runtime.allConfig(), env).connection, env);
+}
+
+/**
  * Raw PCI device IDs (`nodes[i].pci[j].id`) need the provider logged in as root@pam with a
  * password: Proxmox lets only `root@pam` set non-mapped devices (qemu-server `check_hostpci_perm`,
  * "only root can set ... for non-mapped devices"), and a token is never that user, not even

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { unwrap } from "../testkit/mocks";
+import { isSecretWrapper, unwrap } from "../testkit/mocks";
 import { createConsumerProject, programAt, typeCheck } from "./helpers/consumer";
 import { ROOT, runProgram } from "./helpers/program";
 import { cliConfigErrors } from "./helpers/pulumiCli";
@@ -94,6 +94,9 @@ describe("the pulumi new template", () => {
       expect(namespace[0].provider).toContain("::cluster-k8s::");
       expect(run.values.endpoint).toBe("https://10.0.10.10:6443");
       expect(await run.pulumi.isSecret(run.outputs.kubeconfig)).toBe(true);
+      // Hardware reboots get the default provider's connection, as a secret.
+      const reboots = run.mocks.ofType("pulumi-nodejs:dynamic:Resource").find((r) => r.name === "cluster-reboots")!;
+      expect(isSecretWrapper(reboots.inputs.proxmoxConnection)).toBe(true);
     });
 
     test("`settings` passes every other component setting through, checked like the component's Args", async () => {
