@@ -96,3 +96,15 @@ test("an unhealthy etcd refuses the control plane's Proxmox reboot before the VM
   expect(pve.calls.filter((call) => call.startsWith("POST"))).toEqual([]);
   expect(pve.vm(101).pending).toEqual({ cores: 8 });
 });
+
+test("a change Proxmox could not apply at the start stops the rollout naming the node and the key", async () => {
+  const c = await start([cp(1), worker(1), worker(2)]);
+  const { pve, vms } = await withProxmox(c);
+  pve.setConfig(102, { hostpci0: "mapping=gone" });
+  pve.failsToApply.add("hostpci0");
+  const error = await rolledReboot({ nodes: c.nodes, only: ["w-1", "w-2"], throughProxmox: pick(vms, "w-1", "w-2"), timeouts: FAST_TIMEOUTS }, { ...c.deps, proxmox: proxmoxDeps(pve) }).catch(
+    (e: unknown) => e,
+  );
+  expect((error as Error).message).toBe("Proxmox reboot on w-1: expected VM pve2/102 running with no pending changes, saw still pending after the start: hostpci0");
+  expect(steps(c.timeline).filter((e) => e.endsWith("103") || e.endsWith("w-2"))).toEqual([]);
+});

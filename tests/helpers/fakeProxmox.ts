@@ -67,6 +67,8 @@ export class FakeProxmox {
   onStart?: (vm: FakeVm) => void;
   /** Requests refused for missing or wrong credentials. */
   unauthorized = 0;
+  /** Config keys whose change fails to apply at a start: they stay pending (QemuServer.pm:5083-5085). */
+  readonly failsToApply = new Set<string>();
   /** Reboots from inside a guest, by VM ID (none of them applied anything). */
   readonly guestReboots: number[] = [];
   port = 0;
@@ -108,11 +110,13 @@ export class FakeProxmox {
 
   /** A new QEMU process: pending applied first (QemuServer.pm:5598-5600). */
   private start(vm: FakeVm): void {
-    const applied = [...Object.keys(vm.pending), ...vm.pendingDelete].sort();
-    Object.assign(vm.config, vm.pending);
-    for (const key of vm.pendingDelete) delete vm.config[key];
-    vm.pending = {};
-    vm.pendingDelete.clear();
+    const applied = [...Object.keys(vm.pending), ...vm.pendingDelete].filter((key) => !this.failsToApply.has(key)).sort();
+    for (const key of applied) {
+      if (key in vm.pending) vm.config[key] = vm.pending[key];
+      else delete vm.config[key];
+      delete vm.pending[key];
+      vm.pendingDelete.delete(key);
+    }
     vm.status = "running";
     vm.pid = this.nextPid++;
     this.timeline?.push(`proxmox start ${vm.vmId}${applied.length > 0 ? ` applied ${applied.join(",")}` : ""}`);
