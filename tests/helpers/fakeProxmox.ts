@@ -67,7 +67,7 @@ export class FakeProxmox {
   onStart?: (vm: FakeVm) => void;
   /** Requests refused for missing or wrong credentials. */
   unauthorized = 0;
-  /** Config keys whose change fails to apply at a start: they stay pending (QemuServer.pm:5083-5085). */
+  /** Config keys whose change fails to apply at a start: they stay pending (QemuServer.pm:5084-5086). */
   readonly failsToApply = new Set<string>();
   /** Reboots from inside a guest, by VM ID (none of them applied anything). */
   readonly guestReboots: number[] = [];
