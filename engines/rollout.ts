@@ -45,8 +45,8 @@ export interface RolloutInput {
   timeouts?: EngineTimeouts;
 }
 
-/** The limits the engine applies itself (etcd healthy again after a control plane's reboot). */
-export type EngineTimeouts = Partial<Pick<RolloutTimeouts, "etcdHealthyMs" | "pollInitialMs" | "pollMaxMs">>;
+/** The limits the engine applies itself (etcd healthy again after a control plane's reboot; a VM running again after a Proxmox reboot). */
+export type EngineTimeouts = Partial<Pick<RolloutTimeouts, "etcdHealthyMs" | "rebootMs" | "pollInitialMs" | "pollMaxMs">>;
 
 export interface RolloutResult {
   plan: RolloutPlan;
