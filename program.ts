@@ -5,13 +5,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./stack/loadConfig";
 import { NginxApp } from "./components/nginxApp";
-import { createProxmoxProvider } from "./stack/proxmoxConnection";
+import { createProxmoxProvider, proxmoxApiConnection } from "./stack/proxmoxConnection";
 import { TalosProxmoxCluster } from "./components/talosProxmoxCluster";
 
 export function main() {
   const { config, proxmox } = loadConfig();
-  // Validated once, here: the component takes the checked config as it is.
-  const cluster = new TalosProxmoxCluster("cluster", config, {
+  // Validated once, here: the component takes the checked config as it is. The same Proxmox
+  // connection reaches the hardware reboots, which call the Proxmox API themselves.
+  const cluster = new TalosProxmoxCluster("cluster", { ...config, proxmox: proxmoxApiConnection(proxmox, process.env) }, {
     providers: [createProxmoxProvider(proxmox)],
     adoptV01Layout: true,
   });

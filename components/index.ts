@@ -12,6 +12,8 @@ export type {
   TalosProxmoxPciArgs,
   TalosProxmoxRoleArgs,
 } from "./talosProxmoxCluster";
+export { proxmoxConnectionFromConfig } from "../stack/proxmoxConnection";
+export type { ProxmoxConnectionArgs } from "../resources/talosReboots";
 export { NginxApp } from "./nginxApp";
 export type { NginxAppArgs } from "./nginxApp";
 export { ConfigError, validateConfig } from "../config/validate";

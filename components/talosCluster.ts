@@ -5,7 +5,7 @@ import { HealthGateState, healthGateHook } from "./healthGate";
 import { v01ChildAliases } from "./legacy";
 import { configPatches } from "../config/patches";
 import { TalosMember } from "../resources/talosMember";
-import { TalosReboots, nodesToReboot } from "../resources/talosReboots";
+import { TalosReboots, nodesToReboot, type ProxmoxConnectionArgs } from "../resources/talosReboots";
 import { TalosUpgrade } from "../resources/talosUpgrade";
 
 export interface TalosClusterArgs {
@@ -17,6 +17,10 @@ export interface TalosClusterArgs {
   vms: Record<string, pulumi.CustomResource>;
   /** `clusterName` as release 0.1 used it in resource names, for aliases to that layout. */
   legacyName?: string;
+  /** Each node's Proxmox VM ID by node name: hardware reboots go through the Proxmox API to these VMs. */
+  vmIds?: Record<string, pulumi.Input<number>>;
+  /** The Proxmox API connection for hardware reboots; without it a hardware change is refused at preview. */
+  proxmox?: ProxmoxConnectionArgs;
 }
 
 /** `talosctl gen config` for one node: its patches on the cluster's secrets. Pure. */
@@ -118,7 +122,7 @@ export class TalosCluster extends pulumi.ComponentResource {
     this.bootstrap = this.bootstrapOnce(name, spec, bootstrapNode, legacy);
 
     // After the VM updates and config applies; the health check waits for it.
-    const rebootArgs = { spec, vms: args.vms, applies: this.applies, clientConfiguration: this.clientConfiguration };
+    const rebootArgs = { spec, vms: args.vms, applies: this.applies, clientConfiguration: this.clientConfiguration, vmIds: args.vmIds, proxmox: args.proxmox };
     this.reboots = new TalosReboots(`${name}-reboots`, rebootArgs, { parent: this });
     const healthGate = this.healthGate(name, spec);
     const kubeconfig = new talos.cluster.Kubeconfig(

@@ -9,6 +9,7 @@ import { TalosVm, TalosVmArgs } from "./talosVm";
 import { installCilium } from "./cilium";
 import { ValidatedConfig, validateConfig } from "../config/validate";
 import { recordPlan } from "../config/nodePlan";
+import type { ProxmoxConnectionArgs } from "../resources/talosReboots";
 
 /** One node of the cluster. */
 export interface TalosProxmoxNodeArgs {
@@ -162,6 +163,15 @@ export interface TalosProxmoxClusterArgs {
   nginxImage?: string;
   /** Stack program only: fixed NodePort 30000-32767. Default: allocated. */
   nginxNodePort?: number;
+  /**
+   * The Proxmox API connection (the same endpoint and credentials as the `proxmoxve` provider), for
+   * changes of cores, memory or PCI devices: those apply only when Proxmox starts the VM again, so
+   * such nodes are rebooted through the Proxmox API, one at a time behind the cluster's gates. The
+   * token needs VM.PowerMgmt and VM.Audit on the VMs. Default: none, and such a change is refused
+   * at preview (a Talos reboot would leave it pending). Not a stack config key: the stack program
+   * passes its `proxmoxve:*` settings.
+   */
+  proxmox?: ProxmoxConnectionArgs;
 }
 
 // Every config key is an Arg (checked by the compiler).
@@ -176,6 +186,9 @@ export interface TalosProxmoxClusterOptions extends pulumi.ComponentResourceOpti
    */
   adoptV01Layout?: boolean;
 }
+
+/** A config `validateConfig` checked, and the Proxmox API connection (not a config key: see `TalosProxmoxClusterArgs.proxmox`). */
+export type ValidatedClusterArgs = ValidatedConfig & Pick<TalosProxmoxClusterArgs, "proxmox">;
 
 /** A node as the `nodes` output lists it. */
 export interface NodeSummary {
@@ -217,10 +230,11 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
   /**
    * @param args The cluster's settings, validated here before anything (this component included) is
    *   registered; or a config already validated by `validateConfig` (a stack program that read and
-   *   checked its config once passes that on as it is).
+   *   checked its config once passes that on as it is), with the Proxmox API connection beside it.
    */
-  constructor(name: string, args: TalosProxmoxClusterArgs | ValidatedConfig, opts?: TalosProxmoxClusterOptions) {
-    const { spec, warnings } = isValidated(args) ? args : validateConfig({ ...args }, { what: `TalosProxmoxCluster "${name}" arguments` });
+  constructor(name: string, args: TalosProxmoxClusterArgs | ValidatedClusterArgs, opts?: TalosProxmoxClusterOptions) {
+    const { proxmox, ...settings } = args;
+    const { spec, warnings } = isValidated(settings) ? settings : validateConfig({ ...settings }, { what: `TalosProxmoxCluster "${name}" arguments` });
     const { adoptV01Layout, ...componentOpts } = opts ?? {};
     super("talos-proxmox:index:TalosProxmoxCluster", name, {}, componentOpts);
     for (const warning of warnings) void pulumi.log.warn(warning, this);
@@ -239,6 +253,8 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
         installerImage: image.installerImage,
         vms: Object.fromEntries(Object.entries(vms).map(([node, vm]) => [node, vm.vm])),
         legacyName,
+        vmIds: Object.fromEntries(Object.entries(vms).map(([node, vm]) => [node, vm.vmId])),
+        proxmox,
       },
       { parent: this },
     );
@@ -299,7 +315,7 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
 }
 
 /** Whether the Args are a config `validateConfig` returned (a spec with its warnings), not settings. */
-function isValidated(args: TalosProxmoxClusterArgs | ValidatedConfig): args is ValidatedConfig {
+function isValidated(args: Omit<TalosProxmoxClusterArgs, "proxmox"> | ValidatedConfig): args is ValidatedConfig {
   return "spec" in args && "warnings" in args;
 }
 

@@ -12,6 +12,7 @@ export * from "./kubeHttp";
 export * from "./kubernetesUpgrade";
 export * from "./manifests";
 export * from "./operations";
+export * from "./proxmoxReboot";
 export * from "./removeNode";
 export * from "./rollout";
 export * from "./rolloutPlan";

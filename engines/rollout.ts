@@ -11,6 +11,7 @@ import type { KubeOperations, NodeRef, RolloutTimeouts, TalosOperations } from "
 import { rolloutTimeouts } from "./operations";
 import { planRollout, type RolloutPlan } from "./rolloutPlan";
 import { hasLifecycleApi, parseTalosVersion, sameVersion } from "../talosapi/versions";
+import { requireProxmoxFor, restartNode, type ProxmoxOperations, type VmRef } from "./proxmoxReboot";
 
 /** Progress report (never contains credentials). */
 export interface RolloutEvent {
@@ -23,6 +24,8 @@ export interface RolloutEvent {
 export interface RolloutDeps {
   talos: TalosOperations;
   kube: KubeOperations;
+  /** For reboots that must restart the VM (RolledRebootInput.throughProxmox). */
+  proxmox?: ProxmoxOperations;
   onEvent?: (event: RolloutEvent) => void;
 }
 
@@ -45,8 +48,8 @@ export interface RolloutInput {
   timeouts?: EngineTimeouts;
 }
 
-/** The limits the engine applies itself (etcd healthy again after a control plane's reboot). */
-export type EngineTimeouts = Partial<Pick<RolloutTimeouts, "etcdHealthyMs" | "pollInitialMs" | "pollMaxMs">>;
+/** The limits the engine applies itself (etcd healthy again after a control plane's reboot; a VM running again after a Proxmox reboot). */
+export type EngineTimeouts = Partial<Pick<RolloutTimeouts, "etcdHealthyMs" | "rebootMs" | "pollInitialMs" | "pollMaxMs">>;
 
 export interface RolloutResult {
   plan: RolloutPlan;
@@ -273,17 +276,21 @@ export interface RolledRebootInput {
   only?: string[];
   workerBatchSize?: number;
   timeouts?: EngineTimeouts;
+  /** Nodes rebooted through the Proxmox API (stop and start: their hardware changed), with their VMs. */
+  throughProxmox?: Record<string, VmRef>;
 }
 
 /**
  * Reboots nodes one control plane at a time (etcd gate before, healthy after), then workers in
- * batches: drain, reboot, wait for a new boot, Node Ready, uncordon.
+ * batches: drain, reboot (a node in `throughProxmox` through the Proxmox API, so its hardware
+ * changes apply), wait for a new boot, Node Ready, uncordon.
  * @returns the names rebooted, in order.
  */
 export async function rolledReboot(input: RolledRebootInput, deps: RolloutDeps): Promise<string[]> {
   const t = rolloutTimeouts(input.timeouts);
   const wanted = input.only ?? input.nodes.map((n) => n.name);
   for (const name of wanted) if (!input.nodes.some((n) => n.name === name)) throw new Error(`node ${name} is not in the node list`);
+  requireProxmoxFor(input.throughProxmox, deps.proxmox);
   const selected = input.nodes.filter((n) => wanted.includes(n.name));
   // Unknown versions never equal the marker, so every selected node gets a step, in rollout order.
   const plan = planRollout(selected, {}, "reboot", input.workerBatchSize ?? 1);
@@ -294,8 +301,7 @@ export async function rolledReboot(input: RolledRebootInput, deps: RolloutDeps):
       const bootId = await deps.talos.bootId(node);
       await uncordonOnFailure(deps, node, "reboot", "the node rebooted and schedulable", async () => {
         await deps.kube.drain(node.name);
-        await deps.talos.reboot(node);
-        deps.onEvent?.({ node: node.name, step: "rebooting" });
+        await restartNode(deps, node, input.throughProxmox?.[node.name], t);
         try {
           await deps.talos.waitRebooted(node, bootId);
         } catch (error) {

@@ -10,14 +10,18 @@ import { tlsFromClientConfiguration, type TalosClientConfiguration } from "../ta
 import { isUnreachable } from "../talosapi/errors";
 import { kubeApiFromKubeconfig } from "./kubeHttp";
 import { getKubeconfig, getVersion } from "../talosapi/machine";
-import { kubeOperations, routeAvoidingNode, talosOperations, type NodeRef, type RolloutTimeouts, type TalosOperations } from "./operations";
+import { kubeOperations, routeAvoidingNode, rolloutTimeouts, talosOperations, type NodeRef, type RolloutTimeouts, type TalosOperations } from "./operations";
 import { upgradeKubernetes, type KubernetesImages, type KubernetesUpgradeResult } from "./kubernetesUpgrade";
 import { removeNode, type RemoveNodeResult } from "./removeNode";
 
 export { controlPlaneRemovalProblem, endpointRemovalProblem, removalWithReplacementProblem } from "./departures";
 import { rolledReboot, rollout, type RolloutDeps, type RolloutEvent } from "./rollout";
+import { proxmoxOperations, type VmRef } from "./proxmoxReboot";
+import type { ProxmoxApiConnection } from "../proxmoxapi";
+
 // The upgrade resource's check loads these from here (resources/talosUpgrade.ts versionFailures).
 export { compatibilityFailures } from "./kubernetesChecks";
+export { readPendingChanges } from "./proxmoxReboot";
 
 /** How to reach the cluster: its client credentials and the control-plane endpoints. */
 export interface ClusterAccess {
@@ -182,6 +186,8 @@ export interface RebootTaskInput extends ClusterAccess {
   /** The nodes to reboot, in rollout order (control planes one at a time, then workers in batches). */
   only: string[];
   workerBatchSize: number;
+  /** The Proxmox API, and the VMs of the nodes whose hardware changed: those reboot through it. */
+  proxmox?: { connection: ProxmoxApiConnection; throughProxmox: Record<string, VmRef> };
 }
 
 /** Reboots the given nodes one control plane at a time, then workers in batches (engines/rollout.ts rolledReboot). */
@@ -189,7 +195,11 @@ export async function runRolledReboot(input: RebootTaskInput, onEvent?: (e: Roll
   return oneAtATime(input, async () => {
     const cluster = await connectCluster(input);
     try {
-      return await rolledReboot({ nodes: input.nodes, only: input.only, workerBatchSize: input.workerBatchSize, timeouts: input.timeouts }, { ...cluster.deps, onEvent });
+      const proxmox = input.proxmox && proxmoxOperations(input.proxmox.connection, rolloutTimeouts(input.timeouts));
+      return await rolledReboot(
+        { nodes: input.nodes, only: input.only, workerBatchSize: input.workerBatchSize, timeouts: input.timeouts, throughProxmox: input.proxmox?.throughProxmox },
+        { ...cluster.deps, proxmox, onEvent },
+      );
     } finally {
       cluster.close();
     }

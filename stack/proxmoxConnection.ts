@@ -1,5 +1,6 @@
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
+import type { ProxmoxConnectionArgs } from "../resources/talosReboots";
 
 /**
  * How the program reaches the Proxmox API. Read from the provider's own keys (`proxmoxve:endpoint`,
@@ -78,6 +79,35 @@ export function createProxmoxProvider(connection: ProxmoxConnection): proxmoxve.
     username: connection.username,
     password: connection.password,
   });
+}
+
+/**
+ * The connection for the Proxmox API calls the program makes itself (hardware reboots): each value
+ * from config, else the `PROXMOX_VE_*` variable the provider would read (bpg `docs/index.md`);
+ * credentials stay secrets. Undefined without an endpoint. Pure.
+ */
+export function proxmoxApiConnection(connection: ProxmoxConnection, env: Record<string, string | undefined>): ProxmoxConnectionArgs | undefined {
+  const endpoint = connection.endpoint ?? env.PROXMOX_VE_ENDPOINT;
+  if (!endpoint) return undefined;
+  const secretEnv = (value: string | undefined) => (value ? pulumi.secret(value) : undefined);
+  const insecureEnv = env.PROXMOX_VE_INSECURE;
+  return {
+    endpoint,
+    apiToken: connection.apiToken ?? secretEnv(env.PROXMOX_VE_API_TOKEN),
+    username: connection.username ?? env.PROXMOX_VE_USERNAME,
+    password: connection.password ?? secretEnv(env.PROXMOX_VE_PASSWORD),
+    // Go's strconv.ParseBool spellings of true.
+    insecure: connection.insecure ?? (insecureEnv === undefined ? undefined : /^(1|t|true)$/i.test(insecureEnv)),
+  };
+}
+
+/**
+ * The `proxmoxve` default provider's connection (its `proxmoxve:*` keys, else `PROXMOX_VE_*`), for
+ * TalosProxmoxCluster's `proxmox` Arg in a program that uses the default provider. Undefined
+ * without an endpoint.
+ */
+export function proxmoxConnectionFromConfig(env: Record<string, string | undefined> = process.env): ProxmoxConnectionArgs | undefined {
+  return proxmoxApiConnection(readProxmoxConnection(pulumi.runtime.allConfig(), env).connection, env);
 }
 
 /**

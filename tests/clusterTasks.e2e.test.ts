@@ -3,10 +3,11 @@
 // in-memory Kubernetes.
 import * as fs from "node:fs";
 import { taskModulePath } from "../resources/taskModule";
-import { readVersions, runKubernetesUpgrade, runRemoveNode, runRolledReboot, runUpgrade, type UpgradeTaskInput } from "../engines/tasks";
+import { readPendingChanges, readVersions, runKubernetesUpgrade, runRemoveNode, runRolledReboot, runUpgrade, type UpgradeTaskInput } from "../engines/tasks";
 import { FAST_TIMEOUTS, fakeControlPlane, fakeWorker, milestones, startFakeCluster, type FakeCluster } from "./helpers/fakeCluster";
 import { serveFakeKube, type FakeKubeServer } from "./helpers/fakeKubeHttps";
 import { clientConfiguration, createTestPki, type TestPki } from "./helpers/talosPki";
+import { startFakeProxmox } from "./helpers/fakeProxmox";
 
 const TARGET = "v1.13.10";
 const IMAGE = `factory.talos.dev/metal-installer/abc123:${TARGET}`;
@@ -48,7 +49,7 @@ const input = (c: FakeCluster, extra: Partial<UpgradeTaskInput> = {}): UpgradeTa
 test("the compiled task module the resource loads exists and exports the same tasks", () => {
   expect(fs.existsSync(taskModulePath())).toBe(true);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  expect(Object.keys(require(taskModulePath()) as object).sort()).toEqual(["compatibilityFailures", "connectCluster", "connectTalosOperations", "controlPlaneRemovalProblem", "endpointRemovalProblem", "readVersions", "removalWithReplacementProblem", "runKubernetesUpgrade", "runRemoveNode", "runRolledReboot", "runUpgrade", "upgradeCluster"]);
+  expect(Object.keys(require(taskModulePath()) as object).sort()).toEqual(["compatibilityFailures", "connectCluster", "connectTalosOperations", "controlPlaneRemovalProblem", "endpointRemovalProblem", "readPendingChanges", "readVersions", "removalWithReplacementProblem", "runKubernetesUpgrade", "runRemoveNode", "runRolledReboot", "runUpgrade", "upgradeCluster"]);
 });
 
 test("connects with the client configuration, fetches the kubeconfig, drains over HTTPS and upgrades in order", async () => {
@@ -185,4 +186,28 @@ test("the Kubernetes upgrade reads configs over COSI, waits on pods and Nodes ov
   expect([...c.kube.kubeletVersions.values()]).toEqual([`v${to}`, `v${to}`, `v${to}`]);
   expect(c.kube.objects.get("/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy")?.writer).toBe("apply(talos)");
   expect(c.timeline.filter((s) => s.startsWith("State/Get cp-1")).length).toBeGreaterThan(0);
+});
+
+test("rolled reboots with hardware changes: those nodes through the Proxmox API (applied, nothing pending), the others through Talos", async () => {
+  const c = await start([fakeControlPlane(1), fakeControlPlane(2), fakeControlPlane(3), fakeWorker(1), fakeWorker(2)]);
+  const token = "pulumi@pve!reboots=aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+  const vms = { "w-2": { host: "pve2", vmId: 205 }, "cp-1": { host: "pve1", vmId: 101 } };
+  const pve = await startFakeProxmox({ apiToken: token, vms: Object.values(vms).map((vm) => ({ ...vm, config: { cores: 4 } })) });
+  try {
+    pve.timeline = c.timeline;
+    pve.onStart = (vm) => c.talos.reboot(c.talos.node(vm.vmId === 205 ? "w-2" : "cp-1"));
+    pve.setConfig(205, { cores: 8 });
+    const connection = { endpoint: pve.endpoint, apiToken: token, insecure: true };
+    expect(await readPendingChanges(connection, vms)).toEqual({ "w-2": ["cores"], "cp-1": [] });
+    const access = { nodes: c.nodes, endpoints: [c.talos.address], clientConfiguration: clientConfiguration(pki), timeouts: FAST_TIMEOUTS };
+    const rebooted = await runRolledReboot({ ...access, only: ["w-2", "cp-2"], workerBatchSize: 1, proxmox: { connection, throughProxmox: { "w-2": vms["w-2"] } } });
+    expect(rebooted).toEqual(["cp-2", "w-2"]);
+    expect(c.timeline.filter((e) => /^(proxmox |MachineService\/Reboot |kube (cordon|uncordon) )/.test(e))).toEqual([
+      ...["kube cordon cp-2", "MachineService/Reboot cp-2", "kube uncordon cp-2"],
+      ...["kube cordon w-2", "proxmox reboot 205", "proxmox start 205 applied cores", "kube uncordon w-2"],
+    ]);
+    expect(await readPendingChanges(connection, vms)).toEqual({ "w-2": [], "cp-1": [] });
+  } finally {
+    await pve.stop();
+  }
 });

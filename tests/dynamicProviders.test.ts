@@ -116,13 +116,14 @@ describe("a state written from a project that has since moved", () => {
         const [upgrade, member, reboots] = ["upgrade", "member", "reboots"].map(load);
         const clientConfiguration = { caCertificate: "", clientCertificate: "", clientKey: "" };
         const cp = { name: "cp-1", ip: "192.0.2.1", role: "controlplane" };
-        const boot = (hardware) => ({ "cp-1": { vm: "pve/1", hardware, staged: "" } });
+        // A staged config: a Talos reboot, which needs no Proxmox connection.
+        const boot = (staged) => ({ "cp-1": { vm: "pve/1", hardware: {}, staged } });
         const message = (p) => p.then(() => "no error", (e) => e.message);
         (async () => {
           const removal = await message(member.delete("id", { vm: "pve/1", node: cp, controlPlanes: [cp], clientConfiguration }));
           const refresh = await message(upgrade.read("id", { nodes: [cp], clientConfiguration }));
           const reboots0 = { nodes: [cp], workerBatchSize: 1, clientConfiguration };
-          const reboot = await message(reboots.update("id", { ...reboots0, wanted: boot({ cores: 2 }), booted: boot({ cores: 2 }) }, { ...reboots0, wanted: boot({ cores: 4 }) }));
+          const reboot = await message(reboots.update("id", { ...reboots0, wanted: boot(""), booted: boot("") }, { ...reboots0, wanted: boot("c0ffee") }));
           const loaded = Object.keys(require.cache).filter((f) => f.endsWith("/engines/tasks.js"));
           console.log(JSON.stringify({ removal, refresh, reboot, loaded }));
         })();`;

@@ -61,6 +61,8 @@ describe("the package", () => {
     expect(run.mocks.ofType(BOOTSTRAP)).toHaveLength(1);
     expect(await run.pulumi.isSecret(run.outputs.kubeconfig)).toBe(true);
     expect(await run.pulumi.isSecret(run.outputs.talosconfig)).toBe(true);
+    // No `proxmox` Arg: the reboots get no connection, so a later hardware change is refused at preview.
+    expect(run.mocks.ofType("pulumi-nodejs:dynamic:Resource").find((r) => r.name === "lab-reboots")!.inputs.proxmoxConnection).toBeUndefined();
     // The package registered its component with its own token.
     expect([...run.requests.values()].some((r) => r.type === "talos-proxmox:index:TalosProxmoxCluster")).toBe(true);
   });

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { readProxmoxConnection } from "../stack/proxmoxConnection";
+import { proxmoxApiConnection, readProxmoxConnection } from "../stack/proxmoxConnection";
 import { valueOf } from "../testkit/mocks";
 
 const TOKEN = "pulumi@pve!talos=11111111-2222-3333-4444-555555555555";
@@ -55,5 +55,23 @@ describe("readProxmoxConnection", () => {
       expect.stringMatching(/^proxmoxve:endpoint: must be the API base URL .*\(no \/api2\/json\)/),
       'proxmoxve:insecure: must be true or false, got "yes"',
     ]);
+  });
+});
+
+describe("proxmoxApiConnection (what the hardware reboots call the Proxmox API with)", () => {
+  test("config values win; each missing one falls back to PROXMOX_VE_*, credentials as secrets", async () => {
+    const { connection } = readProxmoxConnection({ "proxmoxve:endpoint": "https://pve:8006/" }, {});
+    const api = proxmoxApiConnection(connection, { PROXMOX_VE_ENDPOINT: "https://other:8006/", PROXMOX_VE_API_TOKEN: TOKEN, PROXMOX_VE_INSECURE: "1" })!;
+    expect(api).toMatchObject({ endpoint: "https://pve:8006/", insecure: true });
+    expect(await pulumi.isSecret(pulumi.output(api.apiToken))).toBe(true);
+    expect(await valueOf(pulumi.output(api.apiToken))).toBe(TOKEN);
+  });
+
+  test("only variables: the endpoint and password come from them; no endpoint at all gives no connection", async () => {
+    const env = { PROXMOX_VE_ENDPOINT: "https://pve:8006/", PROXMOX_VE_USERNAME: "root@pam", PROXMOX_VE_PASSWORD: "pw" };
+    const api = proxmoxApiConnection(readProxmoxConnection({}, env).connection, env)!;
+    expect(api).toMatchObject({ endpoint: "https://pve:8006/", username: "root@pam", apiToken: undefined, insecure: undefined });
+    expect(await pulumi.isSecret(pulumi.output(api.password))).toBe(true);
+    expect(proxmoxApiConnection({}, {})).toBeUndefined();
   });
 });

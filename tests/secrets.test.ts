@@ -55,8 +55,20 @@ describe("secrets audit of the whole program", () => {
         "talos:cluster/kubeconfig:Kubeconfig.clientConfiguration",
         "pulumi:providers:kubernetes.kubeconfig",
         "pulumi-nodejs:dynamic:Resource.clientConfiguration",
+        // The cluster's reboots call the Proxmox API for hardware changes (resources/talosReboots.ts).
+        "pulumi-nodejs:dynamic:Resource.proxmoxConnection",
       ]),
     );
+  });
+
+  test("the reboots get the Proxmox connection from config as one secret, and each node's host and VM ID", () => {
+    const reboots = run.mocks.registrations.find((r) => r.type === "pulumi-nodejs:dynamic:Resource" && r.name.endsWith("-reboots"))!;
+    const connection = reboots.inputs.proxmoxConnection as { value: Record<string, unknown> };
+    expect(isSecretWrapper(connection)).toBe(true);
+    expect(JSON.stringify(connection.value)).toContain(PROXMOX_CONFIG["proxmoxve:apiToken"]);
+    expect(connection.value.endpoint).toBe(PROXMOX_CONFIG["proxmoxve:endpoint"]);
+    const vms = reboots.inputs.vms as Record<string, { host: string; vmId: unknown }>;
+    expect(Object.values(vms).every((vm) => typeof vm.host === "string" && vm.vmId !== undefined)).toBe(true);
   });
 
   test("every stack output holding key material is a secret; the others are not", async () => {

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { unwrap } from "../testkit/mocks";
+import { isSecretWrapper, unwrap } from "../testkit/mocks";
 import { createConsumerProject, programAt, typeCheck } from "./helpers/consumer";
 import { ROOT, runProgram } from "./helpers/program";
 import { cliConfigErrors } from "./helpers/pulumiCli";
@@ -104,7 +104,7 @@ describe("the pulumi new template", () => {
       const missing = planIn(["nosuch"], {});
       expect(missing.status).toBe(1);
       expect(missing.stderr).toMatch(/^talos-proxmox-plan: no stack "nosuch" in .*\(no Pulumi\.nosuch\.yaml\); stacks here: .*lab/);
-      const bad = planIn(["bad"], { "Pulumi.bad.yaml": { config: { ...stackFromPrompts(ANSWERS, "lab"), "lab:controlPlaneIps": "10.0.10.11,10.0.10.11" } } });
+      const bad = planIn(["bad"], { "Pulumi.bad.yaml": { config: { ...stackFromPrompts(ANSWERS, "lab"), "lab:controlPlaneIps": "10.0.10.11,10.0.10.11,10.0.10.13" } } });
       expect(bad.status).toBe(1);
       expect(bad.stderr).toMatch(/^talos-proxmox-plan: Invalid TalosProxmoxCluster "cluster" arguments, 1 problem\(s\):\n {2}- nodes\[1\]\.ip: /m);
       expect(bad.stderr).not.toMatch(/^\s+at /m);
@@ -127,6 +127,9 @@ describe("the pulumi new template", () => {
       expect(namespace[0].provider).toContain("::cluster-k8s::");
       expect(run.values.endpoint).toBe("https://10.0.10.10:6443");
       expect(await run.pulumi.isSecret(run.outputs.kubeconfig)).toBe(true);
+      // Hardware reboots get the default provider's connection, as a secret.
+      const reboots = run.mocks.ofType("pulumi-nodejs:dynamic:Resource").find((r) => r.name === "cluster-reboots")!;
+      expect(isSecretWrapper(reboots.inputs.proxmoxConnection)).toBe(true);
     });
 
     test("`settings` passes every other component setting through, checked like the component's Args", async () => {

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { HealthGateState, healthCheckPlan, healthGateHook } from "../components/healthGate";
 import { controlPlaneRemovalProblem, needsKubernetesUpgrade, needsRollout, upgradeProvider, type UpgradeState } from "../resources/talosUpgrade";
-import { nodesToReboot, type BootState } from "../resources/talosReboots";
+import { nodesToReboot, rebootReasons, type BootState } from "../resources/talosReboots";
 import { RecordingMocks, unwrap } from "../testkit/mocks";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, toPulumiConfig } from "./helpers/program";
 import { Step, parallelChains, planDestroy, planUpdate, transition } from "./helpers/transition";
@@ -220,6 +220,11 @@ describe("changes after day one (transitions)", () => {
     // The reboot resource's update, after every VM update and config apply, reboots them in rollout order.
     expect(steps.find((s) => s.name === "cluster-reboots")).toMatchObject({ op: "update" });
     expect(rebootsBetween(a, b)).toEqual(NODES.map((n) => n.name));
+    // A size change is hardware: every one of them goes through the Proxmox API reboot, to its VM.
+    expect(rebootReasons(wantedOf(a), wantedOf(b))).toEqual({ hardware: NODES.map((n) => n.name), staged: [] });
+    const rebootInputs = unwrap(b.mocks.ofType(T.dynamic).find((r) => r.name === "cluster-reboots")!.inputs) as { vms: Record<string, { host: string }>; proxmoxConnection?: object };
+    expect(Object.keys(rebootInputs.vms)).toEqual(NODES.map((n) => n.name));
+    expect(rebootInputs.proxmoxConnection).toBeDefined();
     const reboots = b.requests.get(`${T.dynamic}::cluster-reboots`)!;
     for (const vm of b.mocks.ofType(T.vm)) expect(reboots.dependencies).toContain(b.requests.get(`${T.vm}::${vm.name}`)!.urn);
     // The health check comes after the reboots.

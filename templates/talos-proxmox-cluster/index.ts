@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { TalosProxmoxCluster, TalosProxmoxClusterArgs, TalosProxmoxNodeArgs } from "talos-proxmox";
+import { TalosProxmoxCluster, TalosProxmoxClusterArgs, TalosProxmoxNodeArgs, proxmoxConnectionFromConfig } from "talos-proxmox";
 
 const config = new pulumi.Config();
 
@@ -19,9 +19,11 @@ if (!nodes.some((n) => n.role === "controlplane")) {
 // extensions...) under one structured key, checked by the component like its other Args.
 const settings = config.getObject<Partial<TalosProxmoxClusterArgs>>("settings") ?? {};
 
-// The Proxmox provider is the default one, configured by the stack's proxmoxve:* keys.
+// The Proxmox provider is the default one, configured by the stack's proxmoxve:* keys. The same
+// connection lets a change of cores, memory or PCI devices reboot those VMs through the Proxmox API.
 const cluster = new TalosProxmoxCluster("cluster", {
   ...settings,
+  proxmox: proxmoxConnectionFromConfig(),
   clusterName: config.require("clusterName"),
   vip: config.get("vip"),
   proxmoxNode: config.get("proxmoxNode"),
