@@ -12,6 +12,7 @@
 import { MANIFESTS, STATIC_POD_CONFIGS } from "../talosapi/cosi";
 import { setConfigValue } from "./configEdit";
 import { RolloutError, detailOf } from "../talosapi/errors";
+import { snapshotBefore } from "./backups";
 import { checkEtcd } from "./gates";
 import type { KubeObject } from "./kube";
 import { serviceProblem } from "../talosapi/machine";
@@ -89,6 +90,8 @@ export async function upgradeKubernetes(input: KubernetesUpgradeInput, deps: Rol
   const controlPlanes = input.nodes.filter((n) => n.role === "controlplane");
   const result: KubernetesUpgradeResult = { changed: [], unchanged: [], manifests: [], syncMode: "server-side-apply" };
   result.syncMode = manifestSyncMode(await Promise.all(input.nodes.map((n) => deps.talos.version(n))));
+  // Before the first change (the pre-pull changes nothing; the first apiserver restart does).
+  await snapshotBefore(deps, controlPlanes, controlPlanes[0], `kubernetes-${controlPlanes[0].name}`);
   await prePull(input, deps);
   for (const [service, key, path] of STATIC_PODS) {
     for (const node of controlPlanes) {

@@ -5,6 +5,7 @@
  */
 import { memberMatchesNode } from "../talosapi/etcd";
 import { RolloutError } from "../talosapi/errors";
+import { snapshotBefore } from "./backups";
 import { checkEtcd } from "./gates";
 import type { NodeRef } from "./operations";
 import type { RolloutDeps } from "./rollout";
@@ -53,6 +54,8 @@ async function leaveEtcd(nodes: NodeRef[], node: NodeRef, reachable: boolean, de
   const { talos } = deps;
   const others = nodes.filter((n) => n.role === "controlplane" && n.name !== node.name);
   if (others.length === 0) throw new RolloutError(node.name, "remove control plane", "at least one other control plane", "none (it is the last)");
+  // From another control plane (the departing one may be dead), before anything changes.
+  await snapshotBefore(deps, [...others, node], node, `remove-${node.name}`);
   const report = reachable ? await checkEtcd(talos, [...others, node]) : await checkEtcd(talos, others, { departing: node });
   if (report.problems.length > 0) {
     throw new RolloutError(node.name, "remove control plane", "every etcd member started and healthy", report.problems.join("; "));

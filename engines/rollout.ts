@@ -4,6 +4,7 @@
  * Any failure stops the rollout (no blind retry); running it again resumes past upgraded nodes.
  */
 import { RolloutError, detailOf } from "../talosapi/errors";
+import { snapshotBeforePlan, type EtcdBackup } from "./backups";
 import { gateControlPlane, waitEtcdHealthy } from "./gates";
 import type { KubeOperations, NodeRef, RolloutTimeouts, TalosOperations } from "./operations";
 import { rolloutTimeouts } from "./operations";
@@ -22,6 +23,8 @@ export interface RolloutDeps {
   talos: TalosOperations;
   kube: KubeOperations;
   onEvent?: (event: RolloutEvent) => void;
+  /** An etcd snapshot before the first control plane changes (engines/backups.ts); none when absent. */
+  backup?: EtcdBackup;
 }
 
 export interface RolloutInput {
@@ -115,6 +118,7 @@ export async function rollout(input: RolloutInput, deps: RolloutDeps): Promise<R
   const plan = planRollout(input.nodes, input.reinstall ? {} : current, input.targetVersion, input.workerBatchSize ?? 1);
   const upgraded: string[] = [];
   const skipped = plan.upToDate.map((n) => n.name);
+  await snapshotBeforePlan(deps, input.nodes, plan, "upgrade");
   for (const step of plan.steps) {
     const stepNodes = step.nodes.map((p) => input.nodes.find((n) => n.name === p.name) as NodeRef);
     const outcomes = await runBatch(stepNodes, (node) => upgradeOne(input, deps, node, t));
@@ -184,6 +188,7 @@ export async function rolledReboot(input: RolledRebootInput, deps: RolloutDeps):
   // Unknown versions never equal the marker, so every selected node gets a step, in rollout order.
   const plan = planRollout(selected, {}, "reboot", input.workerBatchSize ?? 1);
   const rebooted: string[] = [];
+  await snapshotBeforePlan(deps, input.nodes, plan, "reboot");
   for (const step of plan.steps) {
     await runBatch(step.nodes.map((p) => selected.find((n) => n.name === p.name) as NodeRef), async (node) => {
       const memberCount = node.role === "controlplane" ? await gateControlPlane(deps.talos, controlPlanesOf(input.nodes), node) : undefined;

@@ -8,6 +8,8 @@ import { connectTalos, type TalosClient } from "../talosapi/client";
 import { tlsFromClientConfiguration, type TalosClientConfiguration } from "../talosapi/credentials";
 import { isUnreachable } from "../talosapi/errors";
 import { kubeApiFromKubeconfig } from "./kubeHttp";
+import type { EtcdBackup } from "./backups";
+import { snapshotFiles } from "./snapshotFiles";
 import { getKubeconfig, getVersion } from "../talosapi/machine";
 import { kubeOperations, routeAvoidingNode, talosOperations, type NodeRef, type RolloutTimeouts } from "./operations";
 import { upgradeKubernetes, type KubernetesImages, type KubernetesUpgradeResult } from "./kubernetesUpgrade";
@@ -21,6 +23,23 @@ export interface ClusterAccess {
   endpoints: string[];
   nodes: NodeRef[];
   timeouts?: Partial<RolloutTimeouts>;
+  /** Where the etcd snapshot before a risky step goes (engines/backups.ts); none taken when absent. */
+  backups?: BackupSettings;
+}
+
+/** `backups` of the stack config, as the resources pass it. */
+export interface BackupSettings {
+  /** Relative to the working directory, which is the program's directory for the provider host. */
+  dir: string;
+  stack: string;
+  keep: number;
+  required: boolean;
+}
+
+/** The backup the engines take first, writing files under `settings.dir` (engines/snapshotFiles.ts). */
+export function etcdBackup(settings: BackupSettings | undefined, now?: () => Date): EtcdBackup | undefined {
+  if (!settings) return undefined;
+  return { required: settings.required, store: snapshotFiles({ dir: settings.dir, stack: settings.stack, keep: settings.keep, now }) };
 }
 
 export interface UpgradeTaskInput extends ClusterAccess {
@@ -52,6 +71,7 @@ export async function connectCluster(access: ClusterAccess, avoid?: string): Pro
     const deps: RolloutDeps = {
       talos: talosOperations(routeAvoidingNode(clients), access.timeouts),
       kube: kubeOperations(kubeApiFromKubeconfig(kubeconfig), access.timeouts),
+      backup: etcdBackup(access.backups),
     };
     return { deps, close: () => clients.forEach((c) => c.close()) };
   } catch (error) {
