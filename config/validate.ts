@@ -218,6 +218,7 @@ function buildSpec(settings: Settings, nodes: NodeSpec[]): ClusterSpec {
       image: settings.nginxImage,
       nodePort: settings.nginxNodePort,
     },
+    backups: settings.backups,
   };
 }
 

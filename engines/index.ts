@@ -4,6 +4,7 @@
  * KubeOperations) as Talos's own pkg/cluster is. `tasks.ts` wires them to the Talos API client for the
  * dynamic resources. Knows nothing of Pulumi.
  */
+export * from "./backups";
 export * from "./configEdit";
 export * from "./gates";
 export * from "./kube";
@@ -14,4 +15,5 @@ export * from "./operations";
 export * from "./removeNode";
 export * from "./rollout";
 export * from "./rolloutPlan";
+export * from "./snapshotFiles";
 export * from "./tasks";

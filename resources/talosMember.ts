@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as talos from "../sdk/talos";
 import { ClusterSpec, NodeSpec, controlPlanes } from "../config/domain";
+import { backupSettings, type BackupSettings } from "./backupSettings";
 import { requireBuiltTasks, taskModulePath } from "./taskModule";
 
 /**
@@ -28,6 +29,8 @@ export interface MemberState {
    */
   controlPlanes: { name: string; ip: string; role: "controlplane" | "worker" }[];
   clientConfiguration: talos.ClientConfiguration;
+  /** Where the etcd snapshot before a control plane leaves goes (absent in older states: none). */
+  backups?: BackupSettings;
 }
 
 const PROVIDER: pulumi.dynamic.ResourceProvider = {
@@ -50,7 +53,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     const task = require(TASK_MODULE) as typeof import("../engines/tasks");
     const nodes = [...props.controlPlanes.filter((n) => n.name !== props.node.name), props.node];
     const endpoints = props.controlPlanes.map((n) => n.ip);
-    await task.runRemoveNode({ nodes, node: props.node.name, endpoints, clientConfiguration: props.clientConfiguration });
+    await task.runRemoveNode({ nodes, node: props.node.name, endpoints, clientConfiguration: props.clientConfiguration, backups: props.backups });
   },
 };
 
@@ -75,6 +78,7 @@ export class TalosMember extends pulumi.dynamic.Resource {
         node: ref(args.node),
         controlPlanes: controlPlanes(args.spec).map(ref),
         clientConfiguration: pulumi.secret(args.clientConfiguration),
+        backups: backupSettings(args.spec),
       },
       { ...opts, deleteBeforeReplace: true, additionalSecretOutputs: ["clientConfiguration"] },
     );

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as talos from "../sdk/talos";
 import { ClusterSpec, NodeSpec } from "../config/domain";
+import { backupSettings, type BackupSettings } from "./backupSettings";
 import { requireBuiltTasks, taskModulePath } from "./taskModule";
 
 /**
@@ -30,6 +31,8 @@ export interface RebootsState {
   clientConfiguration: talos.ClientConfiguration;
   /** What each node last booted with. */
   booted?: Record<string, BootState>;
+  /** Where the etcd snapshot before control planes reboot goes (absent in older states: none). */
+  backups?: BackupSettings;
 }
 
 /** The nodes whose wanted state needs a reboot to take effect, in the cluster's order. Pure. */
@@ -62,6 +65,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
         clientConfiguration: news.clientConfiguration,
         only: reboot,
         workerBatchSize: news.workerBatchSize,
+        backups: news.backups,
       });
     }
     return { outs: { ...news, booted: news.wanted } };
@@ -112,6 +116,7 @@ export class TalosReboots extends pulumi.dynamic.Resource {
         wanted,
         clientConfiguration: pulumi.secret(args.clientConfiguration),
         booted: undefined,
+        backups: backupSettings(spec),
       },
       { ...opts, dependsOn: [...Object.values(args.vms), ...Object.values(args.applies)], additionalSecretOutputs: ["clientConfiguration"] },
     );

@@ -3,6 +3,7 @@ import type * as talos from "../sdk/talos";
 import { ClusterSpec } from "../config/domain";
 import { planRollout } from "../engines/rolloutPlan";
 import { kubernetesImages, kubernetesPathProblem, kubernetesPlan, type KubernetesImages } from "./kubernetesTargets";
+import { backupSettings, type BackupSettings } from "./backupSettings";
 import { requireBuiltTasks, taskModulePath } from "./taskModule";
 
 /**
@@ -41,6 +42,8 @@ export interface UpgradeState {
   kubernetesImages?: Record<string, KubernetesImages>;
   /** The Kubernetes upgrade's order, one line per step: the preview shows it changing. */
   kubernetesPlan?: string[];
+  /** Where the etcd snapshot before a rollout goes (absent in older states: then none is taken). */
+  backups?: BackupSettings;
 }
 
 /** Whether a change of inputs means a rollout (image or version), as opposed to bookkeeping. Pure. */
@@ -146,7 +149,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     const task = require(TASK_MODULE) as typeof import("../engines/tasks");
     // Nodes added in this update are installed from the new image and config; only the existing ones roll.
     const existing = news.nodes.filter((n) => olds.nodes.some((o) => o.name === n.name));
-    const access = { nodes: existing, endpoints: existing.filter((n) => n.role === "controlplane").map((n) => n.ip), clientConfiguration: news.clientConfiguration };
+    const access = { nodes: existing, endpoints: existing.filter((n) => n.role === "controlplane").map((n) => n.ip), clientConfiguration: news.clientConfiguration, backups: news.backups };
     let versions: Record<string, string> = { ...olds.versions };
     if (talosRollout) {
       const result = await task.runUpgrade({
@@ -209,6 +212,7 @@ export class TalosUpgrade extends pulumi.dynamic.Resource {
         kubernetesVersion: spec.kubernetesVersion,
         kubernetesImages: Object.fromEntries(spec.nodes.map((n) => [n.name, kubernetesImages(spec, n)])),
         kubernetesPlan: kubernetesPlan(spec, args.workerBatchSize),
+        backups: backupSettings(spec),
       },
       // The client key stays a secret in the resource's outputs too.
       { ...opts, additionalSecretOutputs: ["clientConfiguration"] },
