@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { RolloutError } from "../talosapi";
 import { SnapshotIntegrity } from "../talosapi/snapshot";
-import { etcdBackup, removeNode, rolledReboot, rollout, snapshotFileName, snapshotFiles, snapshotsToPrune, type RolloutEvent } from "../engines";
+import { etcdBackup, removeNode, upgradeKubernetes, rolledReboot, rollout, snapshotFileName, snapshotFiles, snapshotsToPrune, type RolloutEvent } from "../engines";
 import { fakeSnapshotBytes } from "./helpers/fakeTalos";
 import { FAST_TIMEOUTS, fakeControlPlane, fakeWorker, milestones, useFakeClusters, type FakeCluster } from "./helpers/fakeCluster";
 
@@ -169,5 +169,19 @@ describe("before risky steps, over the fake apid", () => {
     await rolledReboot({ nodes: c.nodes, only: ["cp-1"], timeouts: FAST_TIMEOUTS }, withBackup(c));
     expect(c.talos.callsTo("MachineService/EtcdSnapshot")).toEqual(["cp-1"]);
     expect(c.timeline.indexOf("MachineService/EtcdSnapshot cp-1")).toBeLessThan(c.timeline.indexOf("MachineService/Reboot cp-1"));
+  });
+
+  test("a Kubernetes upgrade snapshots before its first pull or apply; a failure stops it there", async () => {
+    const c = await start([cp(1), cp(2), cp(3)]);
+    const cpImages = { kubelet: "ghcr.io/siderolabs/kubelet:v1.36.4", apiServer: "registry.k8s.io/kube-apiserver:v1.36.4", controllerManager: "registry.k8s.io/kube-controller-manager:v1.36.4", scheduler: "registry.k8s.io/kube-scheduler:v1.36.4" };
+    const input = { nodes: c.nodes, targetVersion: "1.36.4", images: Object.fromEntries(c.nodes.map((n) => [n.name, cpImages])), timeouts: FAST_TIMEOUTS };
+    c.talos.node("cp-2").snapshotFault = "fails";
+    await expect(upgradeKubernetes(input, withBackup(c))).rejects.toThrow(/^etcd snapshot before the change on cp-1/);
+    expect(milestones(c.timeline)).toEqual([]);
+    c.talos.node("cp-2").snapshotFault = undefined;
+    await upgradeKubernetes(input, withBackup(c));
+    expect(c.talos.callsTo("MachineService/EtcdSnapshot")).toEqual(["cp-2", "cp-2"]);
+    expect(c.timeline.lastIndexOf("MachineService/EtcdSnapshot cp-2")).toBeLessThan(c.timeline.findIndex((e) => e.startsWith("ImageService/Pull")));
+    expect(files()).toEqual(["dev-20261202T143000Z-kubernetes-cp-1.db"]);
   });
 });
