@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { SnapshotIntegrity } from "../talosapi/snapshot";
-import type { SavedSnapshot, SnapshotStore } from "./backups";
+import type { EtcdBackup, SavedSnapshot, SnapshotStore } from "./backups";
 
 export interface SnapshotFilesOptions {
   /** Directory of the snapshots (relative paths resolve against the working directory). */
@@ -90,4 +90,19 @@ export function snapshotFiles(options: SnapshotFilesOptions): SnapshotStore {
       }
     },
   };
+}
+
+/** `backups` of the stack config, as the resources pass it to the tasks. */
+export interface BackupSettings {
+  /** Relative to the working directory, which is the program's directory for the provider host. */
+  dir: string;
+  stack: string;
+  keep: number;
+  required: boolean;
+}
+
+/** The backup the engines take first, as files under `settings.dir`; none without settings. */
+export function etcdBackup(settings: BackupSettings | undefined, now?: () => Date): EtcdBackup | undefined {
+  if (!settings) return undefined;
+  return { required: settings.required, store: snapshotFiles({ dir: settings.dir, stack: settings.stack, keep: settings.keep, now }) };
 }

@@ -8,8 +8,7 @@ import { connectTalos, type TalosClient } from "../talosapi/client";
 import { tlsFromClientConfiguration, type TalosClientConfiguration } from "../talosapi/credentials";
 import { isUnreachable } from "../talosapi/errors";
 import { kubeApiFromKubeconfig } from "./kubeHttp";
-import type { EtcdBackup } from "./backups";
-import { snapshotFiles } from "./snapshotFiles";
+import { etcdBackup, type BackupSettings } from "./snapshotFiles";
 import { getKubeconfig, getVersion } from "../talosapi/machine";
 import { kubeOperations, routeAvoidingNode, talosOperations, type NodeRef, type RolloutTimeouts } from "./operations";
 import { upgradeKubernetes, type KubernetesImages, type KubernetesUpgradeResult } from "./kubernetesUpgrade";
@@ -27,20 +26,7 @@ export interface ClusterAccess {
   backups?: BackupSettings;
 }
 
-/** `backups` of the stack config, as the resources pass it. */
-export interface BackupSettings {
-  /** Relative to the working directory, which is the program's directory for the provider host. */
-  dir: string;
-  stack: string;
-  keep: number;
-  required: boolean;
-}
-
-/** The backup the engines take first, writing files under `settings.dir` (engines/snapshotFiles.ts). */
-export function etcdBackup(settings: BackupSettings | undefined, now?: () => Date): EtcdBackup | undefined {
-  if (!settings) return undefined;
-  return { required: settings.required, store: snapshotFiles({ dir: settings.dir, stack: settings.stack, keep: settings.keep, now }) };
-}
+export type { BackupSettings };
 
 export interface UpgradeTaskInput extends ClusterAccess {
   image: string;
