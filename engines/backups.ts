@@ -25,6 +25,8 @@ export interface EtcdBackup {
   store: SnapshotStore;
   /** `backups.required`: when false, a failed snapshot is a warning and the operation goes on. */
   required: boolean;
+  /** Tells the user where a snapshot went, or that none was taken (besides the progress events). */
+  notify?: (message: string) => void;
 }
 
 /** What the snapshot step needs from the engine's dependencies. */
@@ -67,6 +69,7 @@ export async function snapshotBefore(deps: BackupDeps, controlPlanes: NodeRef[],
     const from = await snapshotSource(deps.talos, controlPlanes, affected);
     const saved = await backup.store.save(reason, (write) => deps.talos.etcdSnapshot(from, write));
     emit("etcd snapshot saved", `${saved.path} (${saved.bytes} bytes, from ${from.name})`);
+    backup.notify?.(`etcd snapshot before ${reason} written to ${saved.path} (from ${from.name})`);
     return saved;
   } catch (error) {
     const why = detailOf(error);
@@ -79,6 +82,7 @@ export async function snapshotBefore(deps: BackupDeps, controlPlanes: NodeRef[],
       );
     }
     emit("warning: no etcd snapshot", `${why} (backups.required is false: going on without one)`);
+    backup.notify?.(`warning: no etcd snapshot before ${reason}: ${why} (backups.required is false: going on without one)`);
     return undefined;
   }
 }

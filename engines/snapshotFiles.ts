@@ -101,8 +101,16 @@ export interface BackupSettings {
   required: boolean;
 }
 
-/** The backup the engines take first, as files under `settings.dir`; none without settings. */
-export function etcdBackup(settings: BackupSettings | undefined, now?: () => Date): EtcdBackup | undefined {
+/**
+ * The backup the engines take first, as files under `settings.dir`; none without settings. Its
+ * messages go to stderr, which the engine shows for a dynamic provider's host (pulumi/pulumi
+ * v3.248.0 sdk/go/common/resource/plugin/plugin.go:349-358, `Infoerrf`).
+ */
+export function etcdBackup(
+  settings: BackupSettings | undefined,
+  now?: () => Date,
+  notify: (message: string) => void = (message) => process.stderr.write(`${message}\n`),
+): EtcdBackup | undefined {
   if (!settings) return undefined;
-  return { required: settings.required, store: snapshotFiles({ dir: settings.dir, stack: settings.stack, keep: settings.keep, now }) };
+  return { required: settings.required, notify, store: snapshotFiles({ dir: settings.dir, stack: settings.stack, keep: settings.keep, now }) };
 }

@@ -31,7 +31,15 @@ beforeEach(() => {
 });
 
 const settings = (extra: Partial<{ keep: number; required: boolean }> = {}) => ({ dir, stack: "dev", keep: 10, required: true, ...extra });
-const withBackup = (c: FakeCluster, extra: Partial<{ keep: number; required: boolean }> = {}, now = minuteClock()) => ({ ...c.deps, backup: etcdBackup(settings(extra), now) });
+/** What the backup told the user (stderr in the provider host). */
+let notices: string[];
+beforeEach(() => {
+  notices = [];
+});
+const withBackup = (c: FakeCluster, extra: Partial<{ keep: number; required: boolean }> = {}, now = minuteClock()) => ({
+  ...c.deps,
+  backup: etcdBackup(settings(extra), now, (m) => notices.push(m)),
+});
 const files = () => (fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []);
 const mode = (p: string) => fs.statSync(p).mode & 0o777;
 const upgrade = (c: FakeCluster) => ({ nodes: c.nodes, image: IMAGE, targetVersion: TARGET, timeouts: FAST_TIMEOUTS });
@@ -104,6 +112,7 @@ describe("before risky steps, over the fake apid", () => {
     expect(files()).toEqual(["dev-20261202T143000Z-upgrade-cp-1.db"]);
     expect(fs.readFileSync(path.join(dir, files()[0])).equals(fakeSnapshotBytes("cp-2"))).toBe(true);
     expect(events.find((e) => e.step === "etcd snapshot saved")).toMatchObject({ node: "cp-1", detail: expect.stringContaining("from cp-2") });
+    expect(notices).toEqual([`etcd snapshot before upgrade-cp-1 written to ${path.join(dir, files()[0])} (from cp-2)`]);
   });
 
   test("a failed snapshot stops the rollout before any node is touched, and the error says how to go on", async () => {
@@ -131,6 +140,7 @@ describe("before risky steps, over the fake apid", () => {
       { node: "cp-1", step: "warning: no etcd snapshot", detail: expect.stringMatching(/no etcd integrity hash .*\(backups\.required is false: going on without one\)$/) },
     ]);
     expect(files()).toEqual([]);
+    expect(notices).toEqual([expect.stringMatching(/^warning: no etcd snapshot before upgrade-cp-1: no etcd integrity hash/)]);
   });
 
   test("retention across operations: only the newest `keep` stay", async () => {
