@@ -46,6 +46,7 @@ function fakeCluster(nodes: NodeRef[]): { talos: TalosOperations; kube: KubeOper
     etcdForfeitLeadership: unused,
     reset: unused,
     reachable: unused,
+    etcdSnapshot: unused, // the bench runs without backups
   };
   const kube: KubeOperations = {
     waitStaticPod: async () => void (await wait(OP_MS.staticPod)),

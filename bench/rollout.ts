@@ -48,6 +48,7 @@ function fakeCluster(nodes: NodeRef[], from: string) {
     reachable: async () => true,
     // A Talos rollout reads and writes no machine config or resource.
     machineConfig: unused,
+    etcdSnapshot: unused, // the bench runs without backups
     applyConfig: unused,
     resource: unused,
     listResources: unused,

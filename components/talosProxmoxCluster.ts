@@ -172,6 +172,16 @@ export interface TalosProxmoxClusterArgs {
    * passes its `proxmoxve:*` settings.
    */
   proxmox?: ProxmoxConnectionArgs;
+  /**
+   * etcd snapshots taken through the Talos API before each risky day-two step: the first control
+   * plane of a Talos or Kubernetes upgrade, a control plane's removal or replacement, rolled
+   * reboots of control planes. `dir`: where they go, relative to the program's directory
+   * (default `backups/<stack>`; created 0700, files 0600: a snapshot holds every Kubernetes
+   * secret, keep it out of git). `keep`: the newest snapshots of the stack kept (default 10).
+   * `required`: a failed snapshot stops the step before it touches a node (default true); false
+   * goes on with a warning. Restore with `talosctl bootstrap --recover-from=<file>`.
+   */
+  backups?: { dir?: string; keep?: number; required?: boolean };
 }
 
 // Every config key is an Arg (checked by the compiler).

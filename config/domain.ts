@@ -198,6 +198,8 @@ export interface ClusterSpec {
     static?: StaticAddressing;
   };
   workload: { enabled: boolean; replicas: number; image: string; nodePort?: number };
+  /** etcd snapshots before risky day-two steps: directory (default `backups/<stack>`), how many to keep, whether a failed one stops the step. */
+  backups: { dir?: string; keep: number; required: boolean };
 }
 
 export const controlPlanes = (spec: ClusterSpec): NodeSpec[] => spec.nodes.filter((n) => n.role === "controlplane");

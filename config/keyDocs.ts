@@ -1,6 +1,6 @@
 import * as YAML from "yaml";
 import { z } from "zod";
-import { CILIUM_KEYS, NETWORK_KEYS, NODE_KEYS, ROLE_KEYS, Settings, networkSchema, pciSchema, settingsSchema } from "./schema";
+import { BACKUPS_KEYS, CILIUM_KEYS, NETWORK_KEYS, NODE_KEYS, ROLE_KEYS, Settings, networkSchema, pciSchema, settingsSchema } from "./schema";
 import { DEFAULT_KUBERNETES_VERSIONS, DEFAULT_TALOS_VERSION, talosMinor } from "./domain";
 
 /**
@@ -60,6 +60,17 @@ const SETTINGS_DOCS: Record<Exclude<keyof Settings, "nodes">, KeyDoc> & { nodes:
   nginxReplicas: { type: "integer > 0", meaning: "NGINX replicas" },
   nginxImage: { type: "image with tag or digest", meaning: "NGINX image" },
   nginxNodePort: { type: "30000-32767", defaultText: "allocated", meaning: "fixed NodePort" },
+  backups: { type: "object, see below", defaultText: "`{}`", meaning: "etcd snapshots before each risky day-two step (README \"Backups\")" },
+};
+
+const BACKUPS_DOCS: Record<(typeof BACKUPS_KEYS)[number], KeyDoc> = {
+  dir: {
+    type: "path",
+    defaultText: "`backups/<stack>`",
+    meaning: "where the snapshots go, relative to the project directory; created with mode 0700, files 0600 (a snapshot holds every Kubernetes secret: keep it out of git)",
+  },
+  keep: { type: "integer > 0", meaning: "how many of the stack's snapshots to keep; older ones are deleted after a new one is written" },
+  required: { type: "boolean", meaning: "a failed snapshot stops the upgrade, reboot or removal before it touches a node; `false` goes on with a warning" },
 };
 
 const NODE_DOCS: Record<(typeof NODE_KEYS)[number], KeyDoc> = {
@@ -129,7 +140,7 @@ function table(rows: [string, KeyDoc, string | undefined][]): string {
 /** The reference's two configuration tables (stack keys, then `nodes` entries). */
 export function renderConfigTables(): string {
   const keys = Object.keys(settingsSchema.shape) as (keyof Settings)[];
-  const structured = ["nodes", "network", "controlPlane", "worker", "cilium"];
+  const structured = ["nodes", "network", "controlPlane", "worker", "cilium", "backups"];
   const settings = table(keys.map((k) => [k, SETTINGS_DOCS[k], structured.includes(k) ? undefined : defaultOf(settingsSchema.shape[k])]));
   const nodes = table(NODE_KEYS.map((k) => [k, NODE_DOCS[k], undefined]));
   const roles = table(ROLE_KEYS.map((k) => [k, ROLE_DOCS[k], undefined]));
@@ -139,6 +150,8 @@ export function renderConfigTables(): string {
   const pci = table(pciKeys.map((k) => [k, PCI_DOCS[k], defaultOf(pciSchema.shape[k])]));
   const ciliumShape = (settingsSchema.shape.cilium.unwrap() as z.ZodObject).shape as Record<string, z.ZodType>;
   const cilium = table(CILIUM_KEYS.map((k) => [k, CILIUM_DOCS[k], defaultOf(ciliumShape[k])]));
+  const backupsShape = (settingsSchema.shape.backups.unwrap() as z.ZodObject).shape as Record<string, z.ZodType>;
+  const backups = table(BACKUPS_KEYS.map((k) => [k, BACKUPS_DOCS[k], defaultOf(backupsShape[k])]));
   return [
     settings,
     "Each `nodes` entry:",
@@ -151,6 +164,8 @@ export function renderConfigTables(): string {
     pci,
     "`cilium` (with `cni: cilium`):",
     cilium,
+    "`backups`:",
+    backups,
   ].join("\n\n") + "\n";
 }
 

@@ -354,6 +354,16 @@ export const gatewayIsFree: Rule = ({ settings, nodes }) => {
   return { problems };
 };
 
+/** Without a required snapshot, an upgrade whose etcd goes wrong has nothing to recover from: say so. */
+export const backupsRequiredOff: Rule = ({ settings }) => {
+  if (!settings || settings.backups.required) return {};
+  return {
+    warnings: [
+      "backups.required: false: an upgrade, rolled reboot or control-plane removal goes on when its etcd snapshot fails, leaving nothing to recover from (README \"Backups\")",
+    ],
+  };
+};
+
 /** Every rule, in the order their messages are listed. */
 export const RULES: Rule[] = [
   nodeIpIsHostAddress,
@@ -383,4 +393,5 @@ export const RULES: Rule[] = [
   inlineManifestNamesUnique,
   extraManifestsPinned,
   ciliumSettingsNeedCilium,
+  backupsRequiredOff,
 ];

@@ -175,6 +175,17 @@ const inlineManifest = z.strictObject({
   contents: nonEmpty("the manifest YAML"),
 });
 
+export const BACKUPS_KEYS = ["dir", "keep", "required"] as const;
+
+/** etcd snapshots before risky day-two steps (engines/backups.ts). */
+const backupsSchema = z
+  .strictObject({
+    dir: nonEmpty("a directory for etcd snapshots, relative to the project directory, e.g. backups/dev").optional(),
+    keep: positiveInt("how many snapshots of the stack to keep, a whole number above 0").default(10),
+    required: bool("a failed snapshot stops the upgrade, reboot or removal").default(true),
+  })
+  .default({ keep: 10, required: true });
+
 export type RawNode = z.infer<typeof nodeSchema>;
 
 /** Every top-level key but `nodes`, which is validated node by node. */
@@ -229,6 +240,7 @@ export const settingsSchema = z.strictObject({
     .refine((ref) => /[:@][^/]*$/.test(ref), must("an image reference pinned to a tag or digest, e.g. nginx:1.28.0"))
     .default(DEFAULT_NGINX_IMAGE),
   nginxNodePort: intRange(30000, 32767, "a NodePort").optional(),
+  backups: backupsSchema,
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -246,6 +258,7 @@ export const STRUCTURED_KEYS = [
   "controlPlane",
   "worker",
   "patches",
+  "backups",
 ];
 
 export const TOP_LEVEL_KEYS = Object.keys(settingsSchema.shape);

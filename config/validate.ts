@@ -220,6 +220,7 @@ function buildSpec(settings: Settings, nodes: NodeSpec[]): ClusterSpec {
       image: settings.nginxImage,
       nodePort: settings.nginxNodePort,
     },
+    backups: settings.backups,
   };
 }
 

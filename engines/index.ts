@@ -4,6 +4,7 @@
  * KubeOperations) as Talos's own pkg/cluster is. `tasks.ts` wires them to the Talos API client for the
  * dynamic resources. Knows nothing of Pulumi.
  */
+export * from "./backups";
 export * from "./configEdit";
 export * from "./departures";
 export * from "./gates";
@@ -16,5 +17,6 @@ export * from "./proxmoxReboot";
 export * from "./removeNode";
 export * from "./rollout";
 export * from "./rolloutPlan";
+export * from "./snapshotFiles";
 export * from "./tasks";
 export * from "./clusterHealth";

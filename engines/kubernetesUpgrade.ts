@@ -13,6 +13,7 @@ import { KUBELET_SPECS, MANIFESTS, STATIC_POD_CONFIGS, STATIC_PODS as STATIC_POD
 import { REMOVED_BY_PATH, apiPathOf, lowestVersion, removedItemsProblems, talosCompatibilityProblems, upgradePath, type ComponentArgs } from "./kubernetesChecks";
 import { setConfigValue } from "./configEdit";
 import { RolloutError, detailOf } from "../talosapi/errors";
+import { snapshotBefore } from "./backups";
 import { checkEtcd } from "./gates";
 import type { KubeObject } from "./kube";
 import { serviceProblem } from "../talosapi/machine";
@@ -92,6 +93,8 @@ export async function upgradeKubernetes(input: KubernetesUpgradeInput, deps: Rol
   const talosVersions = await Promise.all(input.nodes.map((n) => deps.talos.version(n)));
   result.syncMode = manifestSyncMode(talosVersions);
   await preCheck(input, deps, talosVersions);
+  // Before the first change (the pre-pull changes nothing; the first apiserver restart does).
+  await snapshotBefore(deps, controlPlanes, controlPlanes[0], `kubernetes-${controlPlanes[0].name}`);
   await prePull(input, deps);
   for (const [service, key, path] of STATIC_PODS) {
     for (const node of controlPlanes) {

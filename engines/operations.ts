@@ -11,6 +11,7 @@ import { getMachineConfig, getResource, listResources, type ResourceKind, type T
 import { applyConfiguration, getVersion, listServices, reboot, resetGraceful } from "../talosapi/machine";
 import { syncManifests, type SyncMode } from "./manifests";
 import type { ContainerdNamespace, EtcdMember, EtcdMemberStatus, ServiceInfo } from "../talosapi/messages";
+import { streamEtcdSnapshot } from "../talosapi/snapshot";
 import { tryGetBootId, waitUntilDown, waitUntilRebooted } from "../talosapi/wait";
 
 /** A cluster node: Kubernetes/Talos hostname, address the Talos API routes to, and role. */
@@ -51,6 +52,8 @@ export interface RolloutTimeouts {
   kubeletMs: number;
   /** Synced DaemonSets and Deployments rolled out (default 5 min, like talosctl). */
   manifestsMs: number;
+  /** An etcd snapshot streamed in full (default 10 min). */
+  snapshotMs: number;
 }
 
 /** Production defaults for {@link RolloutTimeouts}. */
@@ -70,6 +73,7 @@ export const DEFAULT_TIMEOUTS: RolloutTimeouts = {
   staticPodMs: 5 * 60_000,
   kubeletMs: 5 * 60_000,
   manifestsMs: 5 * 60_000,
+  snapshotMs: 10 * 60_000,
 };
 
 /** Defaults overridden by whatever is given. */
@@ -105,6 +109,8 @@ export interface TalosOperations {
   /** A Talos resource, or undefined when the node has none with that id. */
   resource(node: NodeRef, kind: ResourceKind, id: string): Promise<TalosResource | undefined>;
   listResources(node: NodeRef, kind: ResourceKind): Promise<TalosResource[]>;
+  /** Streams `from`'s etcd snapshot (a control plane) into `write`, chunk by chunk, in order. */
+  etcdSnapshot(from: NodeRef, write: (chunk: Uint8Array) => void): Promise<void>;
 }
 
 /** Kubernetes-side operations, by Node name. */
@@ -187,6 +193,7 @@ export function talosOperations(route: TalosRoute, overrides: Partial<RolloutTim
     },
     resource: (node, kind, id) => on(node, (c, ip) => getResource(c, ip, kind, id, call)),
     listResources: (node, kind) => on(node, (c, ip) => listResources(c, ip, kind, call)),
+    etcdSnapshot: (from, write) => on(from, (c, ip) => streamEtcdSnapshot(c, ip, write, { timeoutMs: t.snapshotMs })),
   };
 }
 

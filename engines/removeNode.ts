@@ -5,6 +5,7 @@
  */
 import { memberMatchesNode } from "../talosapi/etcd";
 import { RolloutError } from "../talosapi/errors";
+import { snapshotBefore } from "./backups";
 import { checkEtcd } from "./gates";
 import type { NodeRef } from "./operations";
 import type { RolloutDeps } from "./rollout";
@@ -62,6 +63,8 @@ async function leaveEtcd(input: RemoveNodeInput, node: NodeRef, reachable: boole
   const nodes = input.nodes;
   const others = nodes.filter((n) => n.role === "controlplane" && n.name !== node.name);
   if (others.length === 0) throw new RolloutError(node.name, "remove control plane", "at least one other control plane", "none (it is the last)");
+  // From another control plane (the departing one may be dead), before anything changes.
+  await snapshotBefore(deps, [...others, node], node, `remove-${node.name}`);
   const report = reachable ? await checkEtcd(talos, [...others, node]) : await checkEtcd(talos, others, { departing: node });
   const member = report.members.find((m) => memberMatchesNode(m, node));
   // First: after an earlier removal of this update, the departed node's absence is a problem too, but quorum is the reason.

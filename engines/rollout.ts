@@ -6,6 +6,7 @@
 import { EXTENSION_STATUSES, schematicFromExtensions } from "../talosapi/cosi";
 import { RolloutError, detailOf, messageOf } from "../talosapi/errors";
 import { pollUntil } from "../talosapi/poll";
+import { snapshotBeforePlan, type EtcdBackup } from "./backups";
 import { gateControlPlane, waitEtcdHealthy } from "./gates";
 import type { KubeOperations, NodeRef, RolloutTimeouts, TalosOperations } from "./operations";
 import { rolloutTimeouts } from "./operations";
@@ -27,6 +28,8 @@ export interface RolloutDeps {
   /** For reboots that must restart the VM (RolledRebootInput.throughProxmox). */
   proxmox?: ProxmoxOperations;
   onEvent?: (event: RolloutEvent) => void;
+  /** An etcd snapshot before the first control plane changes (engines/backups.ts); none when absent. */
+  backup?: EtcdBackup;
 }
 
 export interface RolloutInput {
@@ -183,6 +186,7 @@ export async function rollout(input: RolloutInput, deps: RolloutDeps): Promise<R
   const upgraded: string[] = [];
   const skipped = plan.upToDate.map((n) => n.name);
   await Promise.all(plan.upToDate.map((p) => uncordonLeftover(deps, input.nodes.find((n) => n.name === p.name) as NodeRef)));
+  await snapshotBeforePlan(deps, input.nodes, plan, "upgrade");
   for (const step of plan.steps) {
     const stepNodes = step.nodes.map((p) => input.nodes.find((n) => n.name === p.name) as NodeRef);
     const outcomes = await runBatch(stepNodes, (node) => upgradeOne(input, target, deps, node, t));
@@ -295,6 +299,7 @@ export async function rolledReboot(input: RolledRebootInput, deps: RolloutDeps):
   // Unknown versions never equal the marker, so every selected node gets a step, in rollout order.
   const plan = planRollout(selected, {}, "reboot", input.workerBatchSize ?? 1);
   const rebooted: string[] = [];
+  await snapshotBeforePlan(deps, input.nodes, plan, "reboot");
   for (const step of plan.steps) {
     await runBatch(step.nodes.map((p) => selected.find((n) => n.name === p.name) as NodeRef), async (node) => {
       const memberCount = node.role === "controlplane" ? await gateControlPlane(deps.talos, controlPlanesOf(input.nodes), node) : undefined;

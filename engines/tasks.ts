@@ -9,6 +9,7 @@ import { connectTalos, type TalosClient } from "../talosapi/client";
 import { tlsFromClientConfiguration, type TalosClientConfiguration } from "../talosapi/credentials";
 import { isUnreachable } from "../talosapi/errors";
 import { kubeApiFromKubeconfig } from "./kubeHttp";
+import { etcdBackup, type BackupSettings } from "./snapshotFiles";
 import { getKubeconfig, getVersion } from "../talosapi/machine";
 import { kubeOperations, routeAvoidingNode, rolloutTimeouts, talosOperations, type NodeRef, type RolloutTimeouts, type TalosOperations } from "./operations";
 import { upgradeKubernetes, type KubernetesImages, type KubernetesUpgradeResult } from "./kubernetesUpgrade";
@@ -30,7 +31,11 @@ export interface ClusterAccess {
   endpoints: string[];
   nodes: NodeRef[];
   timeouts?: Partial<RolloutTimeouts>;
+  /** Where the etcd snapshot before a risky step goes (engines/backups.ts); none taken when absent. */
+  backups?: BackupSettings;
 }
+
+export type { BackupSettings };
 
 export interface UpgradeTaskInput extends ClusterAccess {
   image: string;
@@ -93,6 +98,7 @@ export async function connectCluster(access: ClusterAccess, avoid?: string): Pro
     const deps: RolloutDeps = {
       talos: talosOperations(routeAvoidingNode(clients), access.timeouts),
       kube: kubeOperations(kubeApiFromKubeconfig(kubeconfig), access.timeouts),
+      backup: etcdBackup(access.backups),
     };
     return { deps, close: () => clients.forEach((c) => c.close()) };
   } catch (error) {

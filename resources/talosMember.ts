@@ -3,6 +3,7 @@ import type * as talos from "../sdk/talos";
 import { ClusterSpec, NodeSpec, controlPlanes } from "../config/domain";
 import { taskTimeouts, type TaskTimeouts } from "../config/duration";
 import { loadTasks, requireBuiltTasks } from "./taskModule";
+import { backupSettings, type BackupSettings } from "./backupSettings";
 
 /**
  * A node's membership in the cluster, as a resource whose delete takes the node out gracefully
@@ -29,6 +30,8 @@ export interface MemberState {
   clientConfiguration: talos.ClientConfiguration;
   /** The config's rebootTimeout and drainTimeout (absent in a state written before them: the engine's defaults). */
   timeouts?: TaskTimeouts;
+  /** Where the etcd snapshot before a control plane leaves goes (absent in older states: none). */
+  backups?: BackupSettings;
 }
 
 const PROVIDER: pulumi.dynamic.ResourceProvider = {
@@ -50,7 +53,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     const task = loadTasks();
     const nodes = [...props.controlPlanes.filter((n) => n.name !== props.node.name), props.node];
     const endpoints = props.controlPlanes.map((n) => n.ip);
-    await task.runRemoveNode({ nodes, node: props.node.name, endpoints, clientConfiguration: props.clientConfiguration, timeouts: props.timeouts });
+    await task.runRemoveNode({ nodes, node: props.node.name, endpoints, clientConfiguration: props.clientConfiguration, timeouts: props.timeouts, backups: props.backups });
   },
 };
 
@@ -76,6 +79,7 @@ export class TalosMember extends pulumi.dynamic.Resource {
         controlPlanes: controlPlanes(args.spec).map(ref),
         clientConfiguration: pulumi.secret(args.clientConfiguration),
         timeouts: taskTimeouts(args.spec.talos),
+        backups: backupSettings(args.spec),
       },
       { ...opts, deleteBeforeReplace: true, additionalSecretOutputs: ["clientConfiguration"] },
     );

@@ -4,6 +4,7 @@ import { ClusterSpec, NodeSpec } from "../config/domain";
 import { taskTimeouts, type TaskTimeouts } from "../config/duration";
 import type { ProxmoxApiConnection, VmRef } from "../proxmoxapi";
 import { loadTasks, PROVIDER_KEY, requireBuiltTasks, type WithProvider } from "./taskModule";
+import { backupSettings, type BackupSettings } from "./backupSettings";
 
 /**
  * Rolled reboots as a resource. VM changes that only a new QEMU process brings into effect (cores,
@@ -41,6 +42,8 @@ export interface RebootsState {
   proxmoxConnection?: ProxmoxApiConnection;
   /** The config keys Proxmox holds pending per node, as `pulumi refresh` last read them. */
   pending?: Record<string, string[]>;
+  /** Where the etcd snapshot before control planes reboot goes (absent in older states: none). */
+  backups?: BackupSettings;
 }
 
 /** Marks, in `booted`, hardware Proxmox still holds pending (so the node waits for a reboot). */
@@ -126,6 +129,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
         workerBatchSize: news.workerBatchSize,
         timeouts: news.timeouts,
         proxmox: proxmoxFor(news, hardware),
+        backups: news.backups,
       });
     }
     const pending = olds.pending && { ...olds.pending, ...Object.fromEntries(hardware.map((name) => [name, []])) };
@@ -208,6 +212,7 @@ export class TalosReboots extends pulumi.dynamic.Resource {
         // The whole connection is one secret: token or password inside, and never in a plain output.
         proxmoxConnection: args.proxmox && pulumi.secret(args.proxmox),
         pending: undefined,
+        backups: backupSettings(spec),
       },
       {
         ...opts,

@@ -6,6 +6,7 @@ import { planRollout } from "../engines/rolloutPlan";
 import { kubernetesImages, kubernetesPlan, type KubernetesImages } from "./kubernetesTargets";
 import type { PlannedVm } from "../engines/departures";
 import { loadTasks, PROVIDER_KEY, requireBuiltTasks, type WithProvider } from "./taskModule";
+import { backupSettings, type BackupSettings } from "./backupSettings";
 
 /**
  * The rolling Talos and Kubernetes upgrades as a resource: when the installer image or the Talos
@@ -51,6 +52,8 @@ export interface UpgradeState {
   vms?: Record<string, PlannedVm>;
   /** The Kubernetes endpoint, `https://<vip or first control plane>:6443` (absent in earlier states). */
   endpoint?: string;
+  /** Where the etcd snapshot before a rollout goes (absent in older states: then none is taken). */
+  backups?: BackupSettings;
 }
 
 /** Whether a change of inputs means a rollout (image or version), as opposed to bookkeeping. Pure. */
@@ -152,7 +155,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     const task = loadTasks();
     // Nodes added in this update are installed from the new image and config; only the existing ones roll.
     const existing = news.nodes.filter((n) => olds.nodes.some((o) => o.name === n.name));
-    const access = { nodes: existing, endpoints: existing.filter((n) => n.role === "controlplane").map((n) => n.ip), clientConfiguration: news.clientConfiguration, timeouts: news.timeouts };
+    const access = { nodes: existing, endpoints: existing.filter((n) => n.role === "controlplane").map((n) => n.ip), clientConfiguration: news.clientConfiguration, timeouts: news.timeouts, backups: news.backups };
     let versions: Record<string, string> = { ...olds.versions };
     if (talosRollout) {
       const result = await task.runUpgrade({
@@ -217,6 +220,7 @@ export class TalosUpgrade extends pulumi.dynamic.Resource {
         kubernetesPlan: kubernetesPlan(spec, args.workerBatchSize),
         vms: Object.fromEntries(spec.nodes.map((n) => [n.name, { host: n.host, vmId: n.vmId }])),
         endpoint: spec.endpoint,
+        backups: backupSettings(spec),
       },
       // The client key stays a secret in the resource's outputs too.
       { ...opts, additionalSecretOutputs: ["clientConfiguration"] },

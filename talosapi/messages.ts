@@ -208,6 +208,7 @@ export interface UnaryMethods {
 export interface StreamMethods {
   "MachineService/Kubeconfig": [Empty, Data];
   "MachineService/Read": [ReadRequest, Data];
+  "MachineService/EtcdSnapshot": [Empty, Data];
   "LifecycleService/Upgrade": [LifecycleServiceUpgradeRequest, LifecycleServiceUpgradeResponse];
   "ImageService/Pull": [ImageServicePullRequest, ImageServicePullResponse];
   "State/List": [CosiListRequest, { resource: CosiResource | null }];

@@ -2,6 +2,8 @@
 // fake apid, the kubeconfig fetched from a control plane, the drain over HTTPS against an
 // in-memory Kubernetes.
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { taskModulePath } from "../resources/taskModule";
 import { readPendingChanges, readVersions, runKubernetesUpgrade, runRemoveNode, runRolledReboot, runUpgrade, type UpgradeTaskInput } from "../engines/tasks";
 import { FAST_TIMEOUTS, fakeControlPlane, fakeWorker, milestones, startFakeCluster, type FakeCluster } from "./helpers/fakeCluster";
@@ -143,6 +145,15 @@ describe("removing a node (the membership's delete)", () => {
       "MachineService/Reset w-2",
       "kube delete w-2",
     ]);
+  });
+
+  test("with backups: a snapshot from another control plane is written before the node leaves", async () => {
+    const c = await start([fakeControlPlane(1), fakeControlPlane(2), fakeControlPlane(3)]);
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "tasks-backups-")), "backups", "dev");
+    await runRemoveNode({ ...access(c), node: "cp-3", backups: { dir, stack: "dev", keep: 10, required: true } });
+    expect(c.talos.callsTo("MachineService/EtcdSnapshot")).toEqual(["cp-1"]);
+    expect(c.timeline.indexOf("MachineService/EtcdSnapshot cp-1")).toBeLessThan(c.timeline.indexOf("MachineService/EtcdLeaveCluster cp-3"));
+    expect(fs.readdirSync(dir)).toEqual([expect.stringMatching(/^dev-\d{8}T\d{6}Z-remove-cp-3\.db$/)]);
   });
 
   test("refused while etcd is not healthy: nothing is changed", async () => {

@@ -26,6 +26,7 @@ export const FAST_TIMEOUTS: RolloutTimeouts = {
   staticPodMs: 500,
   kubeletMs: 500,
   manifestsMs: 500,
+  snapshotMs: 1_000,
 };
 
 /** How long a fake static pod or kubelet takes to come back after its config changed (ms). */

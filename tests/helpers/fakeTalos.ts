@@ -9,7 +9,7 @@
  * Every call is logged as `{ method, node }` so tests can assert the order.
  */
 import * as grpc from "@grpc/grpc-js";
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { stringify } from "yaml";
 import { talosPackageDefinition } from "../../talosapi/protos";
 import { compareTalosVersions } from "../../talosapi/versions";
@@ -52,6 +52,8 @@ export interface FakeNodeSpec {
   staticPodNeverReady?: string;
   /** The kubelet keeps reporting its old version after its image changes. */
   kubeletNeverUpdates?: boolean;
+  /** EtcdSnapshot: fails (UNKNOWN), ends early without etcd's hash, or carries a wrong hash. */
+  snapshotFault?: "fails" | "truncated" | "corrupt";
 }
 
 export interface FakeNode extends FakeNodeSpec {
@@ -81,6 +83,29 @@ export interface FakeEtcdMember {
 export interface CallRecord {
   method: string;
   node: string;
+}
+
+/**
+ * An etcd snapshot as the node streams it: a bbolt-sized database (whole 4 KiB pages) followed by
+ * the SHA-256 of those bytes, as etcd's maintenance Snapshot appends it (etcd-io/etcd v3.6.12
+ * server/etcdserver/api/v3rpc/maintenance.go:153,198-205); `talosctl etcd snapshot` expects
+ * size % 512 == 32 (siderolabs/talos v1.13.9 cmd/talosctl/cmd/talos/etcd.go:374).
+ */
+export function fakeSnapshotBytes(node: string, pages = 3): Buffer {
+  const db = Buffer.alloc(pages * 4096);
+  for (let i = 0; i < db.length; i++) db[i] = (node.charCodeAt(i % node.length) + i) & 0xff;
+  return Buffer.concat([db, createHash("sha256").update(db).digest()]);
+}
+
+/** The snapshot in chunks that do not line up with the hash (the client must join them). */
+function snapshotChunks(node: FakeNode): object[] {
+  let bytes = fakeSnapshotBytes(node.name);
+  if (node.snapshotFault === "fails") throw new Status(grpc.status.UNKNOWN, "failed reading etcd snapshot: etcdserver: request timed out");
+  if (node.snapshotFault === "truncated") bytes = bytes.subarray(0, 4096 + 100);
+  if (node.snapshotFault === "corrupt") bytes = Buffer.concat([bytes.subarray(0, 10), Buffer.from([bytes[10] ^ 0xff]), bytes.subarray(11)]);
+  const chunks: object[] = [];
+  for (let at = 0; at < bytes.length; at += 1000) chunks.push({ bytes: bytes.subarray(at, at + 1000) });
+  return chunks;
 }
 
 const ADMIN_ONLY = new Set(["Upgrade", "Reset", "Read", "Kubeconfig", "EtcdLeaveCluster", "EtcdRemoveMemberByID", "EtcdForfeitLeadership", "LifecycleService/Upgrade"]);
@@ -316,6 +341,11 @@ export class FakeTalos {
         if (request.path === "/proc/sys/kernel/random/boot_id") return [{ bytes: Buffer.from(node.bootId.slice(0, 8)) }, { bytes: Buffer.from(`${node.bootId.slice(8)}\n`) }];
         if (request.path === "/big") return [{ bytes: Buffer.alloc(5 * 1024 * 1024, 0x61) }]; // above grpc-js's 4 MiB default
         throw new Status(grpc.status.NOT_FOUND, "no such file");
+      }),
+      // Control planes only; os:admin, os:operator or os:etcd:backup (v1.13.9 v1alpha1_server.go:1956-1990, machined.go:77).
+      EtcdSnapshot: this.stream("MachineService/EtcdSnapshot", (node) => {
+        this.controlPlaneOnly(node);
+        return snapshotChunks(node);
       }),
       Kubeconfig: this.stream("MachineService/Kubeconfig", (node) => {
         this.controlPlaneOnly(node);

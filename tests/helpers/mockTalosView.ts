@@ -21,6 +21,7 @@ export function talosViewOfMocks(mocks: RecordingMocks, nodes: NodeRef[]): Talos
     pullImage: unexpected("pullImage"),
     upgrade: unexpected("upgrade"),
     reboot: unexpected("reboot"),
+    etcdSnapshot: unexpected("etcdSnapshot"),
     waitRebooted: unexpected("waitRebooted"),
     etcdMembers: async () => members,
     etcdStatus: async () => STATUS,
