@@ -2,9 +2,14 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { createPrivateKey } from "node:crypto";
 import { issueKubernetesAdmin, issueTalosAdmin, type CaMaterial, type CredentialsInputs, type CredentialsState } from "../engines/credentials";
-import { adminKubeconfig, credentialLifetimes, credentialsProvider } from "../resources/talosCredentials";
+import * as pulumi from "@pulumi/pulumi";
+import { adminKubeconfig, credentialLifetimes, credentialsProvider, credentialsResourceProvider } from "../resources/talosCredentials";
+import { taskModulePath } from "../resources/taskModule";
 import { parse } from "yaml";
 import { createTestPki, type TestPki } from "./helpers/talosPki";
+import { base } from "./helpers/configCases";
+import { validateConfig } from "../config/validate";
+import { goDurationMs } from "../config/domain";
 
 /**
  * Client certificates issued from the cluster's CAs: subject, roles and lifetime as Talos issues
@@ -178,4 +183,17 @@ describe("the credentials output", () => {
       "credentials: the talosconfig client certificate has no valid not-after date",
     );
   });
+});
+
+test("the provider serialized into the state captures the clock and the task module path, and requires nothing else", async () => {
+  const text = (await pulumi.runtime.serializeFunction(() => credentialsResourceProvider, { allowSecrets: true })).text;
+  expect(text.length).toBeLessThan(10_000);
+  expect(text.match(/require\([^)]*\)/g)?.every((r) => r === "require(TASK_MODULE)")).toBe(true);
+  expect(text).toContain(`TASK_MODULE: ${JSON.stringify(taskModulePath())}`);
+});
+
+test("credentialRenewal defaults to 2160h (90 days), read as a Go duration", () => {
+  expect(validateConfig(base()).spec.talos.credentialRenewal).toBe("2160h");
+  expect(goDurationMs("2160h")).toBe(90 * DAY);
+  expect(goDurationMs("1h30m15s")).toBe(5415_000);
 });
