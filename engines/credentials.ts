@@ -209,3 +209,18 @@ export async function renewCredentials(olds: Partial<CredentialsState>, news: Cr
     },
   };
 }
+
+/**
+ * The client configuration to use for a task that runs from an older state (a removed node's
+ * membership is deleted with the inputs it was last given): as stored while its certificate is
+ * valid, else one issued now from the OS CA stored with it, so that a lapsed certificate never
+ * blocks a removal.
+ */
+export async function usableClientConfiguration(
+  stored: CredentialsState["clientConfiguration"],
+  osCa: CaMaterial | undefined,
+  now: Date,
+): Promise<CredentialsState["clientConfiguration"]> {
+  if (!osCa || !renewalDue(stored.clientCertificate, now, 0)) return stored;
+  return { caCertificate: osCa.cert, ...(await issueTalosAdmin(osCa, now)) };
+}

@@ -159,3 +159,6 @@ export async function runKubernetesUpgrade(input: KubernetesUpgradeTaskInput, on
     cluster.close();
   }
 }
+
+/** Client certificates from the cluster's CAs (resources/talosCredentials.ts). */
+export { credentialsChanged, renewCredentials, usableClientConfiguration } from "./credentials";

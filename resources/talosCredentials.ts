@@ -58,6 +58,8 @@ export class TalosCredentials extends pulumi.dynamic.Resource {
   declare readonly clientConfiguration: pulumi.Output<talos.ClientConfiguration>;
   /** The admin kubeconfig's Kubernetes CA, client certificate and key (secret). */
   declare readonly kubernetesClient: pulumi.Output<talos.ClientConfiguration>;
+  /** The Talos OS CA, certificate and key (secret): lets a removal mint a client certificate if the stored one lapsed. */
+  declare readonly osCa: pulumi.Output<{ cert: string; key: string }>;
   /** Not-after dates of the client certificates and CAs (ISO 8601; not secret). */
   declare readonly notAfter: pulumi.Output<CredentialDates>;
 

@@ -28,6 +28,12 @@ export interface MemberState {
    */
   controlPlanes: { name: string; ip: string; role: "controlplane" | "worker" }[];
   clientConfiguration: talos.ClientConfiguration;
+  /**
+   * The Talos OS CA (secret; absent in states of earlier releases). A removed node's membership is
+   * deleted with the inputs it last had: if their client certificate has lapsed by then, the delete
+   * issues a fresh one from this CA (engines/credentials.ts usableClientConfiguration).
+   */
+  osCa?: { cert: string; key: string };
 }
 
 const PROVIDER: pulumi.dynamic.ResourceProvider = {
@@ -50,7 +56,8 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     const task = require(TASK_MODULE) as typeof import("../engines/tasks");
     const nodes = [...props.controlPlanes.filter((n) => n.name !== props.node.name), props.node];
     const endpoints = props.controlPlanes.map((n) => n.ip);
-    await task.runRemoveNode({ nodes, node: props.node.name, endpoints, clientConfiguration: props.clientConfiguration });
+    const clientConfiguration = props.osCa ? await task.usableClientConfiguration(props.clientConfiguration, props.osCa, new Date()) : props.clientConfiguration;
+    await task.runRemoveNode({ nodes, node: props.node.name, endpoints, clientConfiguration });
   },
 };
 
@@ -60,6 +67,8 @@ export interface TalosMemberArgs {
   spec: ClusterSpec;
   node: NodeSpec;
   clientConfiguration: pulumi.Input<talos.ClientConfiguration>;
+  /** The Talos OS CA from the machine secrets, for a delete that finds the client certificate lapsed. */
+  osCa?: pulumi.Input<{ cert: string; key: string }>;
 }
 
 /** See the module comment. */
@@ -75,8 +84,9 @@ export class TalosMember extends pulumi.dynamic.Resource {
         node: ref(args.node),
         controlPlanes: controlPlanes(args.spec).map(ref),
         clientConfiguration: pulumi.secret(args.clientConfiguration),
+        osCa: args.osCa === undefined ? undefined : pulumi.secret(args.osCa),
       },
-      { ...opts, deleteBeforeReplace: true, additionalSecretOutputs: ["clientConfiguration"] },
+      { ...opts, deleteBeforeReplace: true, additionalSecretOutputs: ["clientConfiguration", "osCa"] },
     );
   }
 }
