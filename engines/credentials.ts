@@ -170,10 +170,16 @@ export function certificateNotAfter(certB64: string): Date {
   return new x509.X509Certificate(fromBase64(certB64)).notAfter;
 }
 
-/** Whether a client certificate is missing, expired, or expires within the window after `now`. */
+/** Whether a client certificate is missing, unreadable, expired, or expires within the window after `now`. */
 export function renewalDue(certB64: string | undefined, now: Date, renewBeforeMs: number): boolean {
   if (!certB64) return true;
-  return certificateNotAfter(certB64).getTime() - renewBeforeMs <= now.getTime();
+  let notAfter: Date;
+  try {
+    notAfter = certificateNotAfter(certB64);
+  } catch {
+    return true; // an unreadable certificate is replaced, never trusted
+  }
+  return notAfter.getTime() - renewBeforeMs <= now.getTime();
 }
 
 /** Which client certificates the next update reissues: those due, and those of a CA that changed. */

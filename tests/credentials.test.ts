@@ -148,6 +148,15 @@ describe("renewal on pulumi up (injected clock)", () => {
     expect(kept.renewBeforeMs).toBe(120 * DAY);
   });
 
+  test("a state whose certificate is missing or unreadable reissues it", async () => {
+    now = at(10);
+    const broken = { ...created, clientConfiguration: { ...created.clientConfiguration, clientCertificate: b64("not a certificate") } };
+    expect((await provider.diff!("talos-credentials", broken, inputs())).changes).toBe(true);
+    const renewed = (await provider.update!("talos-credentials", broken, inputs())).outs as CredentialsState;
+    expect(certOf(renewed.clientConfiguration.clientCertificate).subjectName.getField("O")).toEqual(["os:admin"]);
+    expect(renewed.kubernetesClient).toEqual(created.kubernetesClient);
+  });
+
   test("a new CA reissues the certificate it signs at once", async () => {
     now = at(10);
     const otherOsCa = { ...osCa, cert: b64(osPki.ca.cert + "\n") };
