@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
 import { type BootState, nodesToReboot } from "../resources/talosReboots";
 import { FAKE_CREDENTIALS, RecordingMocks, unwrap } from "../testkit/mocks";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, toPulumiConfig } from "./helpers/program";
@@ -47,6 +48,9 @@ describe("credential renewal (same config, certificates reissued)", () => {
   // bootstrap's update only records the new inputs (terraform-provider-talos v0.9.0
   // talos_machine_configuration_apply_resource.go:264-302, talos_machine_bootstrap_resource.go:177-189);
   // our dynamic resources record them (no rollout: image and versions are unchanged; no reboot: see below).
+  // The Kubernetes providers update, not replace: pulumi-kubernetes replaces a provider only when the
+  // kubeconfig's active cluster (server, CA) changes, not its user (provider/pkg/provider/provider.go
+  // DiffConfig :539-556 at v4.32.0-27-g94977969d), so no workload object is replaced.
   test("only the client configuration and the kubeconfig change, in place", () => {
     const steps = planUpdate(a, b);
     expect(steps.every((s) => s.op === "update")).toBe(true);
@@ -80,6 +84,12 @@ describe("credential renewal (same config, certificates reissued)", () => {
     const before = inputsOf(a, "pulumi-nodejs:dynamic:Resource", "cluster-upgrade");
     const after = inputsOf(b, "pulumi-nodejs:dynamic:Resource", "cluster-upgrade");
     expect([after.image, after.targetVersion, after.kubernetesVersion]).toEqual([before.image, before.targetVersion, before.kubernetesVersion]);
+  });
+
+  test("the kubeconfig's cluster entry (server, CA) stays the same: only its user changes", () => {
+    const kubeconfigOf = (run: ProgramRun) => YAML.parse(run.values.kubeconfig as string);
+    expect(kubeconfigOf(b).clusters).toEqual(kubeconfigOf(a).clusters);
+    expect(kubeconfigOf(b).users).not.toEqual(kubeconfigOf(a).users);
   });
 
   test("the outputs show the new dates and carry the new kubeconfig and talosconfig inputs", () => {
