@@ -54,6 +54,7 @@ const SETTINGS_DOCS: Record<Exclude<keyof Settings, "nodes">, KeyDoc> & { nodes:
   patches: { type: "list of patches", meaning: "your Talos patches for every node (see \"Your own Talos patches\")" },
   upgradeBatchSize: { type: "integer > 0", meaning: "workers upgraded (or whose kubelets are upgraded, or rebooted) together when `talosVersion`, the image or `kubernetesVersion` changes (control planes always one at a time; README \"Upgrading\")" },
   healthTimeout: { type: "Go duration", meaning: "how long `pulumi up` waits for the cluster to be healthy after a change" },
+  credentialRenewal: { type: "Go duration, under 8760h", meaning: "`pulumi up` reissues the talosconfig and kubeconfig client certificates (valid one year) once they expire within this window, or have expired; nodes are not changed (README \"Credentials\")" },
   workloadEnabled: { type: "boolean", meaning: "deploy the sample NGINX app" },
   nginxReplicas: { type: "integer > 0", meaning: "NGINX replicas" },
   nginxImage: { type: "image with tag or digest", meaning: "NGINX image" },

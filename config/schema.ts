@@ -208,6 +208,10 @@ export const settingsSchema = z.strictObject({
     .string(must("a Go duration such as 10m or 1h30m"))
     .regex(/^(\d+(h|m|s))+$/, must("a Go duration such as 10m or 1h30m"))
     .default("10m"),
+  credentialRenewal: z
+    .string(must("a Go duration such as 2160h (90 days)"))
+    .regex(/^(\d+(h|m|s))+$/, must("a Go duration such as 2160h (90 days)"))
+    .default("2160h"),
   workloadEnabled: bool("deploy the sample NGINX app").default(true),
   nginxReplicas: positiveInt("a whole number of replicas above 0").default(2),
   nginxImage: z

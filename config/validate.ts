@@ -207,6 +207,7 @@ function buildSpec(settings: Settings, nodes: NodeSpec[]): ClusterSpec {
       allowSchedulingOnControlPlanes: settings.allowSchedulingOnControlPlanes,
       cni,
       healthTimeout: settings.healthTimeout,
+      credentialRenewal: settings.credentialRenewal,
       upgradeBatchSize: settings.upgradeBatchSize,
       extraManifests: settings.extraManifests,
       inlineManifests: settings.inlineManifests,

@@ -50,7 +50,7 @@ describe("credential renewal (same config, certificates reissued)", () => {
   // our dynamic resources record them (no rollout: image and versions are unchanged; no reboot: see below).
   // The Kubernetes providers update, not replace: pulumi-kubernetes replaces a provider only when the
   // kubeconfig's active cluster (server, CA) changes, not its user (provider/pkg/provider/provider.go
-  // DiffConfig :539-556 at v4.32.0-27-g94977969d), so no workload object is replaced.
+  // DiffConfig :551-560 at v4.32.0-27-g94977969d), so no workload object is replaced.
   test("only the client configuration and the kubeconfig change, in place", () => {
     const steps = planUpdate(a, b);
     expect(steps.every((s) => s.op === "update")).toBe(true);
