@@ -14,3 +14,4 @@ export const schematicId = outputs.schematicId;
 export const isoUrl = outputs.isoUrl;
 export const installerImage = outputs.installerImage;
 export const pendingReboots = outputs.pendingReboots;
+export const credentials = outputs.credentials;

@@ -37,5 +37,6 @@ export function main() {
     isoUrl: cluster.isoUrl,
     installerImage: cluster.installerImage,
     pendingReboots: cluster.pendingReboots,
+    credentials: cluster.credentials,
   };
 }

@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as talos from "../sdk/talos";
-import { ClusterSpec, NodeSpec, cniByTalos, controlPlanes } from "../config/domain";
+import { ClusterSpec, NodeSpec, cniByTalos, controlPlanes, goDurationMs } from "../config/domain";
 import { HealthGateState, healthGateHook } from "./healthGate";
 import { v01ChildAliases } from "./legacy";
 import { configPatches } from "../config/patches";
+import { CredentialLifetimes, TalosCredentials, TalosCredentialsArgs, adminKubeconfig, credentialLifetimes } from "../resources/talosCredentials";
 import { TalosMember } from "../resources/talosMember";
 import { TalosReboots, nodesToReboot, type ProxmoxConnectionArgs } from "../resources/talosReboots";
 import { TalosUpgrade } from "../resources/talosUpgrade";
@@ -90,6 +91,10 @@ export class TalosCluster extends pulumi.ComponentResource {
   public readonly bootstrapNode: string;
   /** Nodes whose hardware or staged config still waits for a reboot (empty after a successful up). */
   public readonly pendingReboots: pulumi.Output<string[]>;
+  /** Not-after dates and days left of the client certificates and CAs (dates only, not secret). */
+  public readonly credentials: pulumi.Output<CredentialLifetimes>;
+  /** The client certificates, reissued from the cluster's CAs on the `pulumi up` that finds them due. */
+  public readonly clientCredentials: TalosCredentials;
   public readonly applies: Record<string, talos.machine.ConfigurationApply>;
   public readonly bootstrap: talos.machine.Bootstrap;
   /** Rolled reboots of nodes whose hardware or staged config waits for one. */
@@ -109,7 +114,11 @@ export class TalosCluster extends pulumi.ComponentResource {
       { talosVersion: spec.talosVersion },
       { parent: this, ignoreChanges: ["talosVersion"], aliases: legacy(talos.machine.Secrets.__pulumiType, "secrets") },
     );
-    this.clientConfiguration = pulumi.secret(secrets.clientConfiguration);
+    // Our own client certificates, not the Talos provider's: renewed on any `pulumi up` within
+    // `credentialRenewal` of expiry, or after it (resources/talosCredentials.ts). No
+    // ignoreChanges on any input that carries them: every resource and task gets the current ones.
+    this.clientCredentials = new TalosCredentials(`${name}-credentials`, credentialsArgs(spec, secrets), { parent: this });
+    this.clientConfiguration = pulumi.secret(this.clientCredentials.clientConfiguration);
 
     // Before any config apply: an upgrade installs the new image first, then the new configs follow.
     const upgradeArgs = { spec, installerImage: args.installerImage, clientConfiguration: this.clientConfiguration };
@@ -125,13 +134,14 @@ export class TalosCluster extends pulumi.ComponentResource {
     const rebootArgs = { spec, vms: args.vms, applies: this.applies, clientConfiguration: this.clientConfiguration, vmIds: args.vmIds, proxmox: args.proxmox };
     this.reboots = new TalosReboots(`${name}-reboots`, rebootArgs, { parent: this });
     const healthGate = this.healthGate(name, spec);
-    const kubeconfig = new talos.cluster.Kubeconfig(
-      `${name}-kubeconfig`,
-      { node: bootstrapNode.ip, clientConfiguration: this.clientConfiguration },
-      { parent: this, dependsOn: [this.bootstrap], aliases: legacy(talos.cluster.Kubeconfig.__pulumiType, "kubeconfig") },
-    );
     // Depending on the health gate makes every consumer (the Kubernetes provider) wait for it.
-    this.kubeconfig = pulumi.secret(pulumi.all([kubeconfig.kubeconfigRaw, healthGate.id]).apply(([raw]) => raw));
+    this.kubeconfig = pulumi.secret(
+      pulumi
+        .all([this.clientCredentials.kubernetesClient, healthGate.id, this.bootstrap.id])
+        .apply(([client]) => adminKubeconfig(spec.clusterName, spec.endpoint, client)),
+    );
+    // Dates only, rebuilt from parsed dates (credentialLifetimes), so it is safe to show in plain text.
+    this.credentials = pulumi.unsecret(this.clientCredentials.notAfter.apply((dates) => credentialLifetimes(dates, new Date())));
     this.talosconfig = pulumi.secret(
       talos.client.getConfigurationOutput(talosconfigArgs(spec, this.clientConfiguration), { parent: this }).talosConfig,
     );
@@ -145,6 +155,7 @@ export class TalosCluster extends pulumi.ComponentResource {
       kubeconfig: this.kubeconfig,
       bootstrapNode: this.bootstrapNode,
       pendingReboots: this.pendingReboots,
+      credentials: this.credentials,
     });
   }
 
@@ -195,7 +206,7 @@ export class TalosCluster extends pulumi.ComponentResource {
     // VM means a new node: the old one leaves first. A destroy of the whole cluster skips it.
     new TalosMember(
       `${name}-member-${node.name}`,
-      { vm, spec: args.spec, node, clientConfiguration: this.clientConfiguration },
+      { vm, spec: args.spec, node, clientConfiguration: this.clientConfiguration, osCa: this.clientCredentials.osCa },
       { parent: this, dependsOn: [apply], deletedWith: secrets },
     );
     return apply;
@@ -221,6 +232,16 @@ export class TalosCluster extends pulumi.ComponentResource {
       },
     );
   }
+}
+
+/**
+ * The credentials resource's inputs: the machine secrets (for their CAs) and the renewal window.
+ * The kubeconfig is built from its client certificate (resources/talosCredentials.ts
+ * adminKubeconfig), not by the Talos provider's Kubeconfig resource, whose delete only drops it
+ * from the state (terraform-provider-talos v0.9.0 talos_cluster_kubeconfig_resource.go:290-291).
+ */
+export function credentialsArgs(spec: ClusterSpec, secrets: talos.machine.Secrets): TalosCredentialsArgs {
+  return { machineSecrets: pulumi.secret(secrets.machineSecrets), renewBeforeMs: goDurationMs(spec.talos.credentialRenewal) };
 }
 
 /** talosconfig for talosctl: endpoints are the control-plane IPs, never the VIP. Pure. */

@@ -4,6 +4,7 @@ import { Settings } from "../config/schema";
 import { ClusterSpec, NodeSpec, imagePlatform } from "../config/domain";
 import { v01Alias } from "./legacy";
 import { TalosCluster } from "./talosCluster";
+import type { CredentialLifetimes } from "../resources/talosCredentials";
 import { TalosImage, TalosImageArgs } from "./talosImage";
 import { TalosVm, TalosVmArgs } from "./talosVm";
 import { installCilium } from "./cilium";
@@ -155,6 +156,12 @@ export interface TalosProxmoxClusterArgs {
   rebootTimeout?: string;
   /** How long draining a node may take in an upgrade, reboot or removal (Go duration above zero). Default: `5m`. */
   drainTimeout?: string;
+  /**
+   * `pulumi up` reissues the talosconfig and kubeconfig client certificates (valid one year) from
+   * the cluster's CAs once they expire within this Go duration, or have expired; no node changes.
+   * Under 8760h. Default: `2160h` (90 days).
+   */
+  credentialRenewal?: string;
   /** Stack program only: deploy the sample NGINX app. Default: true. */
   workloadEnabled?: boolean;
   /** Stack program only: NGINX replicas. Default: 2. */
@@ -234,6 +241,11 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
   public readonly installerImage: pulumi.Output<string>;
   /** Nodes whose VM hardware or staged config still waits for a reboot (empty after a successful up). */
   public readonly pendingReboots: pulumi.Output<string[]>;
+  /**
+   * When the talosconfig and kubeconfig client certificates and the Talos OS, Kubernetes and etcd
+   * CAs expire: not-after (ISO 8601) and days left. Dates only, not secret.
+   */
+  public readonly credentials: pulumi.Output<CredentialLifetimes>;
   /** The Cilium Helm release (`cni: cilium`); `provider` waits for it. */
   public cilium?: k8s.helm.v3.Release;
 
@@ -280,6 +292,7 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
     this.isoUrl = image.isoUrl;
     this.installerImage = image.installerImage;
     this.pendingReboots = cluster.pendingReboots;
+    this.credentials = cluster.credentials;
 
     this.registerOutputs({
       kubeconfig: this.kubeconfig,
@@ -290,6 +303,7 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
       isoUrl: this.isoUrl,
       installerImage: this.installerImage,
       pendingReboots: this.pendingReboots,
+      credentials: this.credentials,
     });
   }
 

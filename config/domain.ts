@@ -183,6 +183,8 @@ export interface ClusterSpec {
     rebootTimeout: string;
     /** How long draining a node (upgrade, reboot, removal) may take (Go duration). */
     drainTimeout: string;
+    /** Client certificates are reissued on `pulumi up` once they expire within this Go duration. */
+    credentialRenewal: string;
     /** Workers upgraded together in a rolling upgrade (control planes always one at a time). */
     upgradeBatchSize: number;
     /** Manifest URLs applied by the control planes (`cluster.extraManifests`). */
@@ -208,4 +210,11 @@ export const workers = (spec: ClusterSpec): NodeSpec[] => spec.nodes.filter((n) 
 /** The Talos minor of a version such as `v1.13.9` (`1.13`). */
 export function talosMinor(talosVersion: string): string {
   return talosVersion.replace(/^v/, "").split(".").slice(0, 2).join(".");
+}
+
+const GO_DURATION_UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000 };
+
+/** Milliseconds of a Go duration made of hours, minutes and seconds (`2160h`, `1h30m`), as the schema accepts them. */
+export function goDurationMs(duration: string): number {
+  return [...duration.matchAll(/(\d+)([hms])/g)].reduce((sum, [, n, unit]) => sum + Number(n) * GO_DURATION_UNIT_MS[unit], 0);
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_CILIUM_VERSION, NodeSpec, SUPPORTED_KUBERNETES_MINORS, VM_ID_MAX, VM_ID_SPAN, talosMinor } from "./domain";
+import { DEFAULT_CILIUM_VERSION, NodeSpec, SUPPORTED_KUBERNETES_MINORS, VM_ID_MAX, VM_ID_SPAN, goDurationMs, talosMinor } from "./domain";
 import { Settings, describe } from "./schema";
 import { Ipv4Network, isHostIPv4, isHostName, isIpAddress, isMacAddress, isMulticastMac, parseIpv4Network, placeInNetwork } from "./network";
 
@@ -359,7 +359,23 @@ export const backupsRequiredOff: Rule = ({ settings }) => {
   if (!settings || settings.backups.required) return {};
   return {
     warnings: [
-      "backups.required: false: an upgrade, rolled reboot or control-plane removal goes on when its etcd snapshot fails, leaving nothing to recover from (README \"Backups\")",
+      "backups.required: false: an upgrade, rolled reboot or control-plane removal goes on when its etcd snapshot fails, leaving nothing to recover from (docs/day-two.md, \"Backups\")",
+    ],
+  };
+};
+
+/** The client certificates' lifetime (one year: siderolabs/talos v1.13.9 constants.go:272,1230). */
+const CLIENT_CERTIFICATE_HOURS = 365 * 24;
+
+/** A renewal window of a year or more would reissue the client certificates on every `pulumi up`; none would let them lapse. */
+export const credentialRenewalWithinLifetime: Rule = ({ settings }) => {
+  if (!settings) return {};
+  const hours = goDurationMs(settings.credentialRenewal) / 3_600_000;
+  if (hours > 0 && hours < CLIENT_CERTIFICATE_HOURS) return {};
+  return {
+    problems: [
+      `credentialRenewal: must be above 0 and under ${CLIENT_CERTIFICATE_HOURS}h (the client certificates are valid one year), ` +
+        `such as 2160h (90 days); got ${describe(settings.credentialRenewal)}`,
     ],
   };
 };
@@ -394,4 +410,5 @@ export const RULES: Rule[] = [
   extraManifestsPinned,
   ciliumSettingsNeedCilium,
   backupsRequiredOff,
+  credentialRenewalWithinLifetime,
 ];

@@ -232,6 +232,10 @@ export const settingsSchema = z.strictObject({
   // The defaults are the engine's own (engines/operations.ts DEFAULT_TIMEOUTS rebootMs, drainMs).
   rebootTimeout: positiveGoDuration("15m or 1h30m").default("15m"),
   drainTimeout: positiveGoDuration("5m or 90s").default("5m"),
+  credentialRenewal: z
+    .string(must("a Go duration such as 2160h (90 days)"))
+    .regex(/^(\d+(h|m|s))+$/, must("a Go duration such as 2160h (90 days)"))
+    .default("2160h"),
   workloadEnabled: bool("deploy the sample NGINX app").default(true),
   nginxReplicas: positiveInt("a whole number of replicas above 0").default(2),
   nginxImage: z

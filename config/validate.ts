@@ -209,6 +209,7 @@ function buildSpec(settings: Settings, nodes: NodeSpec[]): ClusterSpec {
       healthTimeout: settings.healthTimeout,
       rebootTimeout: settings.rebootTimeout,
       drainTimeout: settings.drainTimeout,
+      credentialRenewal: settings.credentialRenewal,
       upgradeBatchSize: settings.upgradeBatchSize,
       extraManifests: settings.extraManifests,
       inlineManifests: settings.inlineManifests,

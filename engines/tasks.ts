@@ -234,3 +234,6 @@ export async function runKubernetesUpgrade(input: KubernetesUpgradeTaskInput, on
     }
   });
 }
+
+/** Client certificates from the cluster's CAs (resources/talosCredentials.ts). */
+export { credentialsChanged, renewCredentials, usableClientConfiguration } from "./credentials";

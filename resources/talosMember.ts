@@ -32,6 +32,12 @@ export interface MemberState {
   timeouts?: TaskTimeouts;
   /** Where the etcd snapshot before a control plane leaves goes (absent in older states: none). */
   backups?: BackupSettings;
+  /**
+   * The Talos OS CA (secret; absent in states of earlier releases). A removed node's membership is
+   * deleted with the inputs it last had: if their client certificate has lapsed by then, the delete
+   * issues a fresh one from this CA (engines/credentials.ts usableClientConfiguration).
+   */
+  osCa?: { cert: string; key: string };
 }
 
 const PROVIDER: pulumi.dynamic.ResourceProvider = {
@@ -53,7 +59,8 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     const task = loadTasks();
     const nodes = [...props.controlPlanes.filter((n) => n.name !== props.node.name), props.node];
     const endpoints = props.controlPlanes.map((n) => n.ip);
-    await task.runRemoveNode({ nodes, node: props.node.name, endpoints, clientConfiguration: props.clientConfiguration, timeouts: props.timeouts, backups: props.backups });
+    const clientConfiguration = props.osCa ? await task.usableClientConfiguration(props.clientConfiguration, props.osCa, new Date()) : props.clientConfiguration;
+    await task.runRemoveNode({ nodes, node: props.node.name, endpoints, clientConfiguration, timeouts: props.timeouts, backups: props.backups });
   },
 };
 
@@ -63,6 +70,8 @@ export interface TalosMemberArgs {
   spec: ClusterSpec;
   node: NodeSpec;
   clientConfiguration: pulumi.Input<talos.ClientConfiguration>;
+  /** The Talos OS CA from the machine secrets, for a delete that finds the client certificate lapsed. */
+  osCa?: pulumi.Input<{ cert: string; key: string }>;
 }
 
 /** See the module comment. */
@@ -80,8 +89,9 @@ export class TalosMember extends pulumi.dynamic.Resource {
         clientConfiguration: pulumi.secret(args.clientConfiguration),
         timeouts: taskTimeouts(args.spec.talos),
         backups: backupSettings(args.spec),
+        osCa: args.osCa === undefined ? undefined : pulumi.secret(args.osCa),
       },
-      { ...opts, deleteBeforeReplace: true, additionalSecretOutputs: ["clientConfiguration"] },
+      { ...opts, deleteBeforeReplace: true, additionalSecretOutputs: ["clientConfiguration", "osCa"] },
     );
   }
 }

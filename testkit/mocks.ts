@@ -58,6 +58,18 @@ export function unwrap(value: unknown): unknown {
 const hash = (text: string) => createHash("sha256").update(text).digest("hex");
 
 export const FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    client-key-data: S0VZ\n";
+/** What the credentials resource (resources/talosCredentials.ts) issues under mocks. */
+export const FAKE_CREDENTIALS = {
+  clientConfiguration: { caCertificate: "os-ca", clientCertificate: "crt", clientKey: "CLIENT-KEY-VALUE" },
+  kubernetesClient: { caCertificate: "k8s-ca", clientCertificate: "kube-crt", clientKey: "KUBE-CLIENT-KEY-VALUE" },
+  notAfter: {
+    talosClient: "2027-06-01T00:00:00.000Z",
+    kubernetesClient: "2027-06-01T00:00:00.000Z",
+    osCa: "2036-06-01T00:00:00.000Z",
+    kubernetesCa: "2036-06-01T00:00:00.000Z",
+    etcdCa: "2036-06-01T00:00:00.000Z",
+  },
+};
 export const FAKE_TALOSCONFIG = "context: demo\ncontexts:\n  demo:\n    key: S0VZ\n";
 
 /**
@@ -189,7 +201,15 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       case "talos:machine/secrets:Secrets":
         return {
           ...inputs,
-          machineSecrets: { cluster: { id: "cluster-id", secret: "CLUSTER-SECRET-VALUE" }, trustdinfo: { token: "t" } },
+          machineSecrets: {
+            cluster: { id: "cluster-id", secret: "CLUSTER-SECRET-VALUE" },
+            trustdinfo: { token: "t" },
+            certs: {
+              os: { cert: "os-ca", key: "OS-CA-KEY-VALUE" },
+              k8s: { cert: "k8s-ca", key: "K8S-CA-KEY-VALUE" },
+              etcd: { cert: "etcd-ca", key: "ETCD-CA-KEY-VALUE" },
+            },
+          },
           clientConfiguration: { caCertificate: "ca", clientCertificate: "crt", clientKey: "CLIENT-KEY-VALUE" },
         };
       case "talos:machine/configurationApply:ConfigurationApply":
@@ -204,6 +224,8 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         const prior = this.priorState.get(`${args.type}::${args.name}`);
         return { ...inputs, output: prior ? prior.output : inputs.input };
       }
+      case "pulumi-nodejs:dynamic:Resource":
+        return "renewBeforeMs" in inputs ? { ...inputs, ...FAKE_CREDENTIALS } : inputs;
       case "talos:cluster/kubeconfig:Kubeconfig":
         return { ...inputs, kubeconfigRaw: FAKE_KUBECONFIG };
       case "proxmoxve:index/vmLegacy:VmLegacy": {

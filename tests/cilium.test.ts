@@ -83,7 +83,7 @@ describe("the order with Cilium", () => {
     expect(release[0].provider).toContain("::cluster-k8s-cni::");
     const gate = req("pulumi:index:Stash", "cluster-health").urn;
     const system = req("pulumi:providers:kubernetes", "cluster-k8s-cni");
-    expect(system.propertyDependencies.kubeconfig).toContain(req("talos:cluster/kubeconfig:Kubeconfig", "cluster-kubeconfig").urn);
+    expect(system.propertyDependencies.kubeconfig).toContain(req("pulumi-nodejs:dynamic:Resource", "cluster-credentials").urn);
     expect(system.propertyDependencies.kubeconfig).toContain(gate);
   });
 

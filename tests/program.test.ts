@@ -1,6 +1,7 @@
 import * as YAML from "yaml";
 import { isoFileName } from "../components/talosImage";
-import { FAKE_KUBECONFIG, FAKE_TALOSCONFIG, isSecretWrapper, unwrap } from "../testkit/mocks";
+import { FAKE_CREDENTIALS, FAKE_TALOSCONFIG, isSecretWrapper, unwrap } from "../testkit/mocks";
+import type { CredentialLifetimes } from "../resources/talosCredentials";
 import * as validation from "../config/validate";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, stackConfig } from "./helpers/program";
 
@@ -78,14 +79,22 @@ describe("program with Pulumi.dev.yaml", () => {
     );
     expect(run.values.endpoint).toBe("https://10.0.10.10:6443");
     expect(run.values.nginxUrl).toBe("http://10.0.10.11:31080");
-    expect(run.values.kubeconfig).toBe(FAKE_KUBECONFIG);
+    expect(YAML.parse(run.values.kubeconfig as string).users[0].user["client-key-data"]).toBe(FAKE_CREDENTIALS.kubernetesClient.clientKey);
     expect(run.values.talosconfig).toBe(FAKE_TALOSCONFIG);
+    expect((run.values.credentials as CredentialLifetimes).talosconfig.notAfter).toBe(FAKE_CREDENTIALS.notAfter.talosClient);
+  });
+
+  test("the credentials output is plain: dates and days left, nothing else", async () => {
+    expect(await run.pulumi.isSecret(run.outputs.credentials)).toBe(false);
+    const credentials = run.values.credentials as CredentialLifetimes;
+    expect(Object.keys(credentials)).toEqual(["talosconfig", "kubeconfig", "osCa", "kubernetesCa", "etcdCa"]);
+    for (const c of Object.values(credentials)) expect(Object.keys(c)).toEqual(["notAfter", "daysLeft"]);
   });
 
   test("the cluster's Kubernetes provider uses its kubeconfig (secret) and tolerates a gone cluster", () => {
     const [provider] = run.mocks.ofType("pulumi:providers:kubernetes");
     expect(isSecretWrapper(provider.inputs.kubeconfig)).toBe(true);
-    expect(unwrap(provider.inputs.kubeconfig)).toBe(FAKE_KUBECONFIG);
+    expect(unwrap(provider.inputs.kubeconfig)).toContain("client-key-data: KUBE-CLIENT-KEY-VALUE");
     expect(String(provider.inputs.deleteUnreachable)).toBe("true");
   });
 
@@ -102,7 +111,7 @@ describe("program with Pulumi.dev.yaml", () => {
       ["talos:imageFactory/schematic:Schematic::cluster-schematic", "talos-proxmox:image:TalosImage"],
       ["talos:machine/secrets:Secrets::cluster-secrets", "talos-proxmox:cluster:TalosCluster"],
       ["talos:machine/bootstrap:Bootstrap::cluster-bootstrap", "talos-proxmox:cluster:TalosCluster"],
-      ["talos:cluster/kubeconfig:Kubeconfig::cluster-kubeconfig", "talos-proxmox:cluster:TalosCluster"],
+      ["pulumi-nodejs:dynamic:Resource::cluster-credentials", "talos-proxmox:cluster:TalosCluster"],
       ["pulumi:index:Stash::cluster-health", "talos-proxmox:cluster:TalosCluster"],
       ["talos-proxmox:cluster:TalosCluster::cluster", "talos-proxmox:index:TalosProxmoxCluster"],
       ["talos-proxmox:vm:TalosVm::cluster-talos-demo-02", "talos-proxmox:index:TalosProxmoxCluster"],

@@ -11,6 +11,10 @@ const SECRET_MATERIAL = [
   "CLUSTER-SECRET-VALUE",
   "machine:\n  token: secret",
   FAKE_KUBECONFIG,
+  "KUBE-CLIENT-KEY-VALUE",
+  "OS-CA-KEY-VALUE",
+  "K8S-CA-KEY-VALUE",
+  "ETCD-CA-KEY-VALUE",
   FAKE_TALOSCONFIG,
   PROXMOX_CONFIG["proxmoxve:apiToken"],
   // From the user's own patches and inline manifests (test below).
@@ -52,7 +56,9 @@ describe("secrets audit of the whole program", () => {
         "talos:machine/configurationApply:ConfigurationApply.clientConfiguration",
         "talos:machine/configurationApply:ConfigurationApply.machineConfigurationInput",
         "talos:machine/bootstrap:Bootstrap.clientConfiguration",
-        "talos:cluster/kubeconfig:Kubeconfig.clientConfiguration",
+        "pulumi-nodejs:dynamic:Resource.osCa",
+        "pulumi-nodejs:dynamic:Resource.kubernetesCa",
+        "pulumi-nodejs:dynamic:Resource.etcdCaCert",
         "pulumi:providers:kubernetes.kubeconfig",
         "pulumi-nodejs:dynamic:Resource.clientConfiguration",
         // The cluster's reboots call the Proxmox API for hardware changes (resources/talosReboots.ts).

@@ -5,7 +5,7 @@ import { validateConfig } from "../config/validate";
 import { healthGateHook } from "../components/healthGate";
 import { TalosCluster } from "../components/talosCluster";
 import { base, node } from "./helpers/configCases";
-import { InvokeCall, RecordingMocks, Registration, isSecretWrapper, settle, unwrap, useMocks, valueOf } from "../testkit/mocks";
+import { FAKE_CREDENTIALS, InvokeCall, RecordingMocks, Registration, isSecretWrapper, settle, unwrap, useMocks, valueOf } from "../testkit/mocks";
 
 const T = {
   vm: "proxmoxve:index/vmLegacy:VmLegacy",
@@ -141,10 +141,21 @@ describe("TalosCluster (3 control planes + 1 worker)", () => {
     expect(hook.opts?.onDryRun ?? false).toBe(false);
   });
 
-  test("the kubeconfig comes from the bootstrapped node after the bootstrap", () => {
-    const kubeconfig = one(T.kubeconfig, "demo-kubeconfig");
-    expect(unwrap(kubeconfig.inputs)).toMatchObject({ node: "10.0.10.11" });
-    expect(kubeconfig.arrived).toBeGreaterThan(one(T.bootstrap, "demo-bootstrap").completed!);
+  test("the kubeconfig is Talos's admin kubeconfig around the reissuable client certificate, for the endpoint", async () => {
+    expect(mocks.ofType(T.kubeconfig)).toEqual([]);
+    const config = YAML.parse(await valueOf(cluster.kubeconfig));
+    expect(config["current-context"]).toBe("admin@demo-cluster");
+    expect(config.clusters[0].cluster.server).toBe(spec.endpoint);
+    expect(config.clusters[0].cluster["certificate-authority-data"]).toBe(FAKE_CREDENTIALS.kubernetesClient.caCertificate);
+    expect(config.users[0].user["client-key-data"]).toBe(FAKE_CREDENTIALS.kubernetesClient.clientKey);
+  });
+
+  test("every Talos resource and task gets the credentials resource's client configuration, none the provider's own", () => {
+    const users = mocks.registrations.filter((r) => "clientConfiguration" in r.inputs && r.name !== "demo-credentials");
+    expect(users.length).toBeGreaterThan(5);
+    for (const r of users) expect([r.name, unwrap(r.inputs.clientConfiguration)]).toEqual([r.name, FAKE_CREDENTIALS.clientConfiguration]);
+    const credentials = one("pulumi-nodejs:dynamic:Resource", "demo-credentials");
+    expect(unwrap(credentials.inputs)).toMatchObject({ renewBeforeMs: 2160 * 3600 * 1000, osCa: { cert: "os-ca" }, kubernetesCa: { cert: "k8s-ca" }, etcdCaCert: "etcd-ca" });
   });
 
   test("the kubeconfig output resolves only after the health check answered", async () => {

@@ -174,6 +174,10 @@ export class FakeTalos {
 
   async start(pki: TestPki): Promise<void> {
     const definition = talosPackageDefinition();
+    // Client certificates are verified, expiry included, as apid does: it serves with
+    // tls.RequireAndVerifyClientCert (siderolabs/talos v1.13.9 internal/app/apid/pkg/provider/provider.go:110-121,
+    // siderolabs/crypto tls/tls.go:34-35). With checkClientCertificate grpc-js sets requestCert and
+    // rejectUnauthorized, so Node's TLS refuses an expired client certificate the same way.
     const credentials = grpc.ServerCredentials.createSsl(Buffer.from(pki.ca.cert), [{ cert_chain: Buffer.from(pki.server.cert), private_key: Buffer.from(pki.server.key) }], true);
     this.server.addService(definition["machine.MachineService"] as grpc.ServiceDefinition, this.machineService());
     this.server.addService(definition["machine.LifecycleService"] as grpc.ServiceDefinition, { Upgrade: this.stream("LifecycleService/Upgrade", (n, req) => this.lifecycleUpgrade(n, req)) });
