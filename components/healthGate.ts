@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as talos from "../sdk/talos";
 import { Role } from "../config/domain";
-import { PENDING_SERVING_CSR, goDurationMs, waitTalosHealthy } from "../engines/clusterHealth";
+import { goDurationMs } from "../config/duration";
+import { PENDING_SERVING_CSR, waitTalosHealthy } from "../engines/clusterHealth";
 import type { NodeRef } from "../engines/operations";
 import { connectTalosOperations } from "../engines/tasks";
 

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as talos from "../sdk/talos";
-import { ClusterSpec, NodeSpec, cniByTalos, controlPlanes, goDurationMs } from "../config/domain";
+import { ClusterSpec, NodeSpec, cniByTalos, controlPlanes } from "../config/domain";
+import { goDurationMs } from "../config/duration";
 import { HealthGateState, healthGateHook } from "./healthGate";
 import { v01ChildAliases } from "./legacy";
 import { configPatches } from "../config/patches";

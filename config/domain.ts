@@ -212,9 +212,3 @@ export function talosMinor(talosVersion: string): string {
   return talosVersion.replace(/^v/, "").split(".").slice(0, 2).join(".");
 }
 
-const GO_DURATION_UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000 };
-
-/** Milliseconds of a Go duration made of hours, minutes and seconds (`2160h`, `1h30m`), as the schema accepts them. */
-export function goDurationMs(duration: string): number {
-  return [...duration.matchAll(/(\d+)([hms])/g)].reduce((sum, [, n, unit]) => sum + Number(n) * GO_DURATION_UNIT_MS[unit], 0);
-}

@@ -1,4 +1,5 @@
-import { DEFAULT_CILIUM_VERSION, NodeSpec, SUPPORTED_KUBERNETES_MINORS, VM_ID_MAX, VM_ID_SPAN, goDurationMs, talosMinor } from "./domain";
+import { DEFAULT_CILIUM_VERSION, NodeSpec, SUPPORTED_KUBERNETES_MINORS, VM_ID_MAX, VM_ID_SPAN, talosMinor } from "./domain";
+import { goDurationMs } from "./duration";
 import { Settings, describe } from "./schema";
 import { Ipv4Network, isHostIPv4, isHostName, isIpAddress, isMacAddress, isMulticastMac, parseIpv4Network, placeInNetwork } from "./network";
 

@@ -225,16 +225,14 @@ export const settingsSchema = z.strictObject({
   worker: roleSchema,
   patches: patchList.default([]),
   upgradeBatchSize: positiveInt("a whole number of workers above 0").default(1),
-  healthTimeout: z
-    .string(must("a Go duration such as 10m or 1h30m"))
-    .regex(/^(\d+(h|m|s))+$/, must("a Go duration such as 10m or 1h30m"))
-    .default("10m"),
+  healthTimeout: positiveGoDuration("10m or 1h30m").default("10m"),
   // The defaults are the engine's own (engines/operations.ts DEFAULT_TIMEOUTS rebootMs, drainMs).
   rebootTimeout: positiveGoDuration("15m or 1h30m").default("15m"),
   drainTimeout: positiveGoDuration("5m or 90s").default("5m"),
+  // Its upper bound is a rule (credentialRenewalWithinLifetime), which names the certificates' lifetime.
   credentialRenewal: z
     .string(must("a Go duration such as 2160h (90 days)"))
-    .regex(/^(\d+(h|m|s))+$/, must("a Go duration such as 2160h (90 days)"))
+    .regex(GO_DURATION, must("a Go duration such as 2160h (90 days)"))
     .default("2160h"),
   workloadEnabled: bool("deploy the sample NGINX app").default(true),
   nginxReplicas: positiveInt("a whole number of replicas above 0").default(2),

@@ -84,10 +84,3 @@ export async function waitTalosHealthy(
   );
 }
 
-/** A Go duration such as `10m` or `1h30m` in milliseconds (the config allows h, m and s only). Pure. */
-export function goDurationMs(duration: string): number {
-  const parts = [...duration.matchAll(/(\d+)(h|m|s)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== duration) throw new Error(`healthTimeout: "${duration}" is not a Go duration such as 10m or 1h30m`);
-  const unit = { h: 3_600_000, m: 60_000, s: 1_000 } as const;
-  return parts.reduce((ms, p) => ms + Number(p[1]) * unit[p[2] as keyof typeof unit], 0);
-}

@@ -1,4 +1,5 @@
-import { goDurationMs, talosHealthProblems, waitTalosHealthy } from "../engines/clusterHealth";
+import { goDurationMs } from "../config/duration";
+import { talosHealthProblems, waitTalosHealthy } from "../engines/clusterHealth";
 import type { NodeRef, TalosOperations } from "../engines/operations";
 import type { TalosResource } from "../talosapi/cosi";
 import { RecordingMocks } from "../testkit/mocks";
@@ -61,6 +62,6 @@ describe("the Talos-side health check before a CNI", () => {
   test("healthTimeout as milliseconds; anything else names the key", () => {
     expect(goDurationMs("10m")).toBe(600_000);
     expect(goDurationMs("1h30m5s")).toBe(5_405_000);
-    expect(() => goDurationMs("10 min")).toThrow(/healthTimeout: "10 min" is not a Go duration/);
+    expect(() => goDurationMs("10 min")).toThrow(/not a Go duration such as 10m or 1h30m: "10 min"/);
   });
 });

@@ -9,7 +9,7 @@ import { parse } from "yaml";
 import { createTestPki, type TestPki } from "./helpers/talosPki";
 import { base } from "./helpers/configCases";
 import { validateConfig } from "../config/validate";
-import { goDurationMs } from "../config/domain";
+import { goDurationMs } from "../config/duration";
 
 /**
  * Client certificates issued from the cluster's CAs: subject, roles and lifetime as Talos issues
