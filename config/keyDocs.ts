@@ -56,12 +56,12 @@ const SETTINGS_DOCS: Record<Exclude<keyof Settings, "nodes">, KeyDoc> & { nodes:
   healthTimeout: { type: "Go duration", meaning: "how long `pulumi up` waits for the cluster to be healthy after a change" },
   rebootTimeout: { type: "Go duration > 0", meaning: "how long a node may take to come back from a reboot during an upgrade or a rolled reboot before the update fails" },
   drainTimeout: { type: "Go duration > 0", meaning: "how long draining a node may take (upgrade, reboot, removal) before the update fails, e.g. while a PodDisruptionBudget blocks an eviction" },
-  credentialRenewal: { type: "Go duration, under 8760h", meaning: "`pulumi up` reissues the talosconfig and kubeconfig client certificates (valid one year) once they expire within this window, or have expired; nodes are not changed (README \"Credentials\")" },
+  credentialRenewal: { type: "Go duration, under 8760h", meaning: "`pulumi up` reissues the talosconfig and kubeconfig client certificates (valid one year) once they expire within this window, or have expired; nodes are not changed (docs/credentials-and-backups.md)" },
   workloadEnabled: { type: "boolean", meaning: "deploy the sample NGINX app" },
   nginxReplicas: { type: "integer > 0", meaning: "NGINX replicas" },
   nginxImage: { type: "image with tag or digest", meaning: "NGINX image" },
   nginxNodePort: { type: "30000-32767", defaultText: "allocated", meaning: "fixed NodePort" },
-  backups: { type: "object, see below", defaultText: "`{}`", meaning: "etcd snapshots before each risky day-two step (README \"Backups\")" },
+  backups: { type: "object, see below", defaultText: "`{}`", meaning: "etcd snapshots before each risky day-two step (docs/credentials-and-backups.md)" },
 };
 
 const BACKUPS_DOCS: Record<(typeof BACKUPS_KEYS)[number], KeyDoc> = {
