@@ -7,11 +7,12 @@ import { ROOT } from "./helpers/program";
 
 describe("npm run plan: the nodes before anything exists", () => {
   test("each node's name, role, host, VM ID, MAC, IP and a short config hash, sorted by name", () => {
-    const { spec } = validateConfig({ ...base(), nodes: [node(2, { vmId: 1012 }), node(1, { vmId: 1011, mac: "02:00:00:00:00:11" })] });
+    const { spec } = validateConfig({ ...base(), nodes: [node(2, { vmId: 1012 }), node(1, { vmId: 1011, mac: "02:00:00:00:00:11" }), node(3, { vmId: 1013 })] });
     const rows = planNodes(spec);
     expect(rows.map(({ configHash: _h, ...r }) => r)).toEqual([
       { name: "talos-demo-01", role: "controlplane", host: "pve", vmId: 1011, mac: "02:00:00:00:00:11", ip: "10.0.10.11" },
       { name: "talos-demo-02", role: "controlplane", host: "pve", vmId: 1012, mac: spec.nodes[1].mac, ip: "10.0.10.12" },
+      { name: "talos-demo-03", role: "controlplane", host: "pve", vmId: 1013, mac: spec.nodes[2].mac, ip: "10.0.10.13" },
     ]);
     expect(rows[0].configHash).toMatch(/^[0-9a-f]{12}$/);
     expect(rows[0].configHash).not.toBe(rows[1].configHash);
