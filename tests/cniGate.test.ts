@@ -10,6 +10,10 @@ import { talosViewOfMocks } from "./helpers/mockTalosView";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, stackConfig, toPulumiConfig } from "./helpers/program";
 import { transition } from "./helpers/transition";
 
+// The module as the health gate sees it, with its connection replaceable (compiled ES module
+// exports are read-only bindings: a spy needs a plain object).
+jest.mock("../engines/tasks", () => ({ __esModule: true, ...jest.requireActual("../engines/tasks") }));
+
 const HEALTH = "talos:cluster/getHealth:getHealth";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const GATE = "pulumi:index:Stash::cluster-health";

@@ -21,8 +21,11 @@ async function serialized(provider: pulumi.dynamic.ResourceProvider): Promise<st
 
 test("they capture only small pure functions and the lookup of the compiled tasks, which they require at run time", async () => {
   for (const text of [await serialized(upgradeProvider), await serialized(memberProvider), await serialized(rebootsProvider)]) {
-    expect(text.length).toBeLessThan(12_000);
-    expect(new Set(text.match(/\brequire(?:\.resolve)?\((?:[^()]|\([^()]*\))*\)/g))).toEqual(
+    // The text of the test's own transpilation (SWC's helpers make it a few hundred characters
+    // longer than tsc's in dist/); a provider that captured a module would be far larger.
+    expect(text.length).toBeLessThan(13_000);
+    const requires = text.match(/\brequire(?:\.resolve)?\((?:[^()]|\([^()]*\))*\)/g) ?? [];
+    expect(new Set(requires.map((r) => r.replace(/\s+/g, " ").replace(/\[ /g, "[").replace(/ \]/g, "]")))).toEqual(
       new Set(['require("node:path")', 'require("node:fs")', 'require.resolve("talos-proxmox/dist/engines/tasks.js", { paths: [projectDir] })', "require(taskModulePath())"]),
     );
   }

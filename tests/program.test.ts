@@ -3,6 +3,10 @@ import { isoFileName } from "../components/talosImage";
 import { FAKE_CREDENTIALS, FAKE_TALOSCONFIG, isSecretWrapper, unwrap } from "../testkit/mocks";
 import type { CredentialLifetimes } from "../resources/talosCredentials";
 import * as validation from "../config/validate";
+
+// The validation as the program sees it, countable (compiled ES module exports are read-only
+// bindings: a spy needs a plain object).
+jest.mock("../config/validate", () => ({ __esModule: true, ...jest.requireActual("../config/validate") }));
 import { PROXMOX_CONFIG, ProgramRun, runProgram, stackConfig } from "./helpers/program";
 
 /** The whole program with Pulumi.dev.yaml, the walk-through's demo environment. */
