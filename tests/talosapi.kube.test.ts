@@ -27,11 +27,9 @@ describe("drainNode", () => {
   test("a PodDisruptionBudget that never allows the eviction fails the drain naming the pod", async () => {
     const kube = new FakeKube(["w-1"]);
     kube.addPod("w-1", "db-0", { namespace: "data", blockedEvictions: Infinity });
-    const started = Date.now();
     await expect(drainNode(kube, "w-1", { ...FAST, timeoutMs: 150 })).rejects.toThrow(
       "drain: eviction of pod data/db-0 still blocked by a PodDisruptionBudget (429) when the drain timed out",
     );
-    expect(Date.now() - started).toBeLessThan(1_000);
   });
 
   test("a pod that does not terminate in time is named", async () => {
