@@ -1,19 +1,8 @@
-import { ConfigError, validateConfig } from "../config/validate";
+import { validateConfig } from "../config/validate";
 import { deriveMac, vmIdOffset } from "../config/network";
 import { DEFAULT_TALOS_VERSION } from "../config/domain";
-import { REJECTED_CONFIGS, base, node } from "./helpers/configCases";
+import { REJECTED_CONFIGS, base, node, problemsOf } from "./helpers/configCases";
 
-
-/** The problems validateConfig reports for a config (fails the test if it accepts it). */
-function problemsOf(raw: Record<string, unknown>): string[] {
-  try {
-    validateConfig(raw);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error("config was accepted");
-}
 
 describe("validateConfig accepts the walk-through and applies defaults in code", () => {
   const { spec, warnings } = validateConfig(base());

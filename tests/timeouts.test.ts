@@ -1,14 +1,14 @@
 import type { TalosClient } from "../talosapi/client";
 import { TalosProxmoxCluster } from "../components/talosProxmoxCluster";
 import { goDurationMs } from "../config/duration";
-import { ConfigError, validateConfig } from "../config/validate";
+import { validateConfig } from "../config/validate";
 import { DEFAULT_TIMEOUTS, kubeOperations, talosOperations } from "../engines/operations";
 import { memberProvider, type MemberState } from "../resources/talosMember";
 import { rebootsProvider, type RebootsState } from "../resources/talosReboots";
 import { taskModulePath } from "../resources/taskModule";
 import { upgradeProvider, type UpgradeState } from "../resources/talosUpgrade";
 import { unwrap } from "../testkit/mocks";
-import { base } from "./helpers/configCases";
+import { base, problemsOf } from "./helpers/configCases";
 import { FakeKube } from "./helpers/fakeKube";
 import { PROXMOX_CONFIG, runProgram, stackConfig } from "./helpers/program";
 
@@ -21,15 +21,6 @@ beforeEach(() => jest.clearAllMocks());
 
 const TIMEOUTS = { rebootMs: 20 * 60_000, drainMs: 2 * 60_000 };
 
-function problemsOf(raw: Record<string, unknown>): string[] {
-  try {
-    validateConfig(raw);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error("config was accepted");
-}
 
 describe("rebootTimeout and drainTimeout in the config", () => {
   test("default to the engine's own limits: 15m for a node to come back, 5m for a drain", () => {

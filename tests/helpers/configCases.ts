@@ -1,4 +1,5 @@
 /** Valid walk-through config (raw, as parsed from a stack file) and the inputs it must reject. */
+import { ConfigError, validateConfig } from "../../config/validate";
 
 export const node = (i: number, extra: Record<string, unknown> = {}) => ({
   name: `talos-demo-0${i}`,
@@ -144,3 +145,14 @@ export const REJECTED_CONFIGS: [string, Record<string, unknown>, RegExp][] = [
   ["gateway with dhcp", { ...base(), network: { addressing: "dhcp", gateway: "10.0.10.1" } }, /^network\.gateway: only used with network\.addressing static/],
   ["duplicate inline manifest names", { ...base(), inlineManifests: [{ name: "a", contents: "x: 1" }, { name: "a", contents: "y: 2" }] }, /^inlineManifests\[1\]\.name: a is already used by inlineManifests\[0\]/],
 ];
+
+/** The problems validateConfig reports for a config (fails the test if it accepts it). */
+export function problemsOf(raw: Record<string, unknown>): string[] {
+  try {
+    validateConfig(raw);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error("config was accepted");
+}
