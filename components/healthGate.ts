@@ -84,7 +84,7 @@ export function healthGateHook(name: string, args: HealthGateHookArgs, opts?: pu
       args.clientConfiguration.apply(resolve),
     );
     if (args.cniAfterGate) {
-      await waitTalosBeforeCni(clientConfiguration, nodeRefs(next), args.timeout);
+      await waitTalosBeforeCni(clientConfiguration, talosSideNodes(previous, next), args.timeout);
       return;
     }
     await talos.cluster.getHealth(
@@ -108,9 +108,20 @@ export function nodeRefs(state: HealthGateState): NodeRef[] {
     .map((name) => ({ name, ip: state.nodes[name].ip, role: state.nodes[name].role }));
 }
 
+/**
+ * The nodes the Talos-side gate checks, as `healthCheckPlan` does for getHealth: every node of the
+ * new state, and the control planes that are leaving, which stay etcd members until their delete
+ * runs after every registration (pulumi/pulumi v3.248.0 deployment_executor.go:484-499). Only the
+ * control planes that stay are endpoints. Pure.
+ */
+export function talosSideNodes(previous: HealthGateState | undefined, next: HealthGateState): { nodes: NodeRef[]; endpoints: string[] } {
+  const staying = nodeRefs(next);
+  const departing = previous ? nodeRefs(previous).filter((n) => n.role === "controlplane" && !(n.name in next.nodes)) : [];
+  return { nodes: [...staying, ...departing], endpoints: staying.filter((n) => n.role === "controlplane").map((n) => n.ip) };
+}
+
 /** Talos's checks over the Talos API, minus the diagnostic no cluster can clear before its CNI runs. */
-async function waitTalosBeforeCni(clientConfiguration: talos.ClientConfiguration, nodes: NodeRef[], timeout: string): Promise<void> {
-  const endpoints = nodes.filter((n) => n.role === "controlplane").map((n) => n.ip);
+async function waitTalosBeforeCni(clientConfiguration: talos.ClientConfiguration, { nodes, endpoints }: { nodes: NodeRef[]; endpoints: string[] }, timeout: string): Promise<void> {
   const cluster = connectTalosOperations({ clientConfiguration, endpoints, nodes });
   try {
     await waitTalosHealthy(cluster.talos, nodes, { ignoreDiagnostics: [PENDING_SERVING_CSR], timeoutMs: goDurationMs(timeout) });

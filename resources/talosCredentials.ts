@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import type * as talos from "../sdk/talos";
 import type { CredentialDates, CredentialsInputs, CredentialsState } from "../engines/credentials";
-import { requireBuiltTasks, taskModulePath } from "./taskModule";
+import { loadTasks, requireBuiltTasks } from "./taskModule";
 
 /**
  * The cluster's client credentials as a resource: the talosconfig client certificate (role
@@ -12,29 +12,24 @@ import { requireBuiltTasks, taskModulePath } from "./taskModule";
  * reissues it; otherwise nothing changes and the engine keeps the outputs. Issuing a client
  * certificate changes no node: the nodes trust the CA, not a certificate.
  *
- * Like the other dynamic providers it captures only the path of the compiled task module, which it
- * loads when it runs (X.509 work included), and the clock.
+ * Like the other dynamic providers it captures no path: it finds the compiled task module when it
+ * runs (taskModule.ts loadTasks; X.509 work included), and the clock.
  */
-
-const TASK_MODULE = taskModulePath();
 
 /** The provider, reading the time from `clock` (tests move it). */
 export function credentialsProvider(clock: () => Date): pulumi.dynamic.ResourceProvider {
   return {
     async create(inputs: CredentialsInputs) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const task = require(TASK_MODULE) as typeof import("../engines/tasks");
+      const task = loadTasks();
       return { id: "talos-credentials", outs: await task.renewCredentials({}, inputs, clock()) };
     },
     // Runs on every preview and update: a certificate due for renewal shows as an update.
     async diff(_id: string, olds: CredentialsState, news: CredentialsInputs) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const task = require(TASK_MODULE) as typeof import("../engines/tasks");
+      const task = loadTasks();
       return { changes: task.credentialsChanged(olds, news, clock()), replaces: [], deleteBeforeReplace: false };
     },
     async update(_id: string, olds: CredentialsState, news: CredentialsInputs) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const task = require(TASK_MODULE) as typeof import("../engines/tasks");
+      const task = loadTasks();
       return { outs: await task.renewCredentials(olds, news, clock()) };
     },
     async delete() {

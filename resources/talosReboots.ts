@@ -109,7 +109,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: RebootsState, news: RebootsState) {
     const { hardware, staged } = rebootReasons(olds.booted, news.wanted);
     if (hardware.length > 0 && !news.proxmoxConnection) throw new Error(missingConnectionProblem(hardware));
-    const keys = ["nodes", "workerBatchSize", "wanted", "clientConfiguration", "vms", "proxmoxConnection", "timeouts", PROVIDER_KEY] as const;
+    const keys = ["nodes", "workerBatchSize", "wanted", "clientConfiguration", "vms", "proxmoxConnection", "timeouts", "backups", PROVIDER_KEY] as const;
     const stored = (state: RebootsState) => state as WithProvider<RebootsState>;
     // A refresh that found pending hardware changes no input, yet the node waits.
     const waits = hardware.length + staged.length > 0;

@@ -144,7 +144,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
     return { id: "talos-upgrade", outs: { ...inputs, versions } };
   },
   async diff(_id: string, olds: UpgradeState, news: UpgradeState) {
-    const keys = ["nodes", "image", "targetVersion", "workerBatchSize", "cni", "plan", "clientConfiguration", "addressing", "kubernetesVersion", "kubernetesImages", "kubernetesPlan", "vms", "endpoint", "timeouts", PROVIDER_KEY] as const;
+    const keys = ["nodes", "image", "targetVersion", "workerBatchSize", "cni", "plan", "clientConfiguration", "addressing", "kubernetesVersion", "kubernetesImages", "kubernetesPlan", "vms", "endpoint", "timeouts", "backups", PROVIDER_KEY] as const;
     const changed = keys.filter((k) => JSON.stringify((olds as Stored)[k]) !== JSON.stringify((news as Stored)[k]));
     return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
   },

@@ -15,3 +15,9 @@ fs.cpSync(path.join(root, "talosapi", "proto"), path.join(dist, "talosapi", "pro
 fs.cpSync(path.join(root, "patches"), path.join(dist, "patches"), { recursive: true });
 // The Talos plugin declaration: Pulumi's language host finds it anywhere under node_modules.
 fs.copyFileSync(path.join(root, "sdk", "talos", "package.json"), path.join(dist, "sdk", "talos", "package.json"));
+// States written by release 0.1's providers hold the absolute path of dist/talosapi/tasks.js, and
+// refresh and delete run that stored code: the tasks stay reachable there.
+fs.writeFileSync(
+  path.join(dist, "talosapi", "tasks.js"),
+  '"use strict";\n// The tasks moved to engines/; states of the previous release load them through this path.\nmodule.exports = require("../engines/tasks");\n',
+);

@@ -54,3 +54,9 @@ test("previewing an upgrade and a control plane's removal writes no snapshot", a
   await rebootsProvider.diff!("talos-reboots", reboots, inputsOf<RebootsState>(b, "cluster-reboots"));
   expect(fs.existsSync(dir)).toBe(false);
 });
+
+test("a changed backups setting is a change of the upgrade and reboots resources, so their state holds it", async () => {
+  const { a, b } = await transition(stack({ ...BASE, backups: { keep: 10 } }), stack({ ...BASE, backups: { keep: 3 } }));
+  expect((await upgradeProvider.diff!("talos-upgrade", inputsOf<UpgradeState>(a, "cluster-upgrade"), inputsOf<UpgradeState>(b, "cluster-upgrade"))).changes).toBe(true);
+  expect((await rebootsProvider.diff!("talos-reboots", inputsOf<RebootsState>(a, "cluster-reboots"), inputsOf<RebootsState>(b, "cluster-reboots"))).changes).toBe(true);
+});

@@ -1,3 +1,4 @@
+import { talosSideNodes } from "../components/healthGate";
 import { goDurationMs } from "../config/duration";
 import { talosHealthProblems, waitTalosHealthy } from "../engines/clusterHealth";
 import type { NodeRef, TalosOperations } from "../engines/operations";
@@ -63,5 +64,26 @@ describe("the Talos-side health check before a CNI", () => {
     expect(goDurationMs("10m")).toBe(600_000);
     expect(goDurationMs("1h30m5s")).toBe(5_405_000);
     expect(() => goDurationMs("10 min")).toThrow(/not a Go duration such as 10m or 1h30m: "10 min"/);
+  });
+});
+
+describe("the nodes the Talos-side gate checks while a control plane leaves", () => {
+  const state = (names: [string, "controlplane" | "worker", string][]) => ({
+    bootstrap: "b",
+    nodes: Object.fromEntries(names.map(([name, role, ip]) => [name, { role, ip, config: "h" }])),
+  });
+  const before = state([["cp-1", "controlplane", "10.0.0.1"], ["cp-2", "controlplane", "10.0.0.2"], ["cp-3", "controlplane", "10.0.0.3"], ["cp-4", "controlplane", "10.0.0.4"], ["w-1", "worker", "10.0.0.21"]]);
+  const after = state([["cp-1", "controlplane", "10.0.0.1"], ["cp-2", "controlplane", "10.0.0.2"], ["cp-4", "controlplane", "10.0.0.4"], ["w-1", "worker", "10.0.0.21"]]);
+
+  test("the departing control plane is still checked as an etcd member (its delete runs after the gate), but is no endpoint", () => {
+    const { nodes, endpoints } = talosSideNodes(before, after);
+    expect(nodes.map((n) => n.name)).toEqual(["cp-1", "cp-2", "cp-4", "w-1", "cp-3"]);
+    expect(endpoints).toEqual(["10.0.0.1", "10.0.0.2", "10.0.0.4"]);
+  });
+
+  test("a removed worker is not checked, and day one has nothing departing", () => {
+    const noWorker = state([["cp-1", "controlplane", "10.0.0.1"], ["cp-2", "controlplane", "10.0.0.2"], ["cp-3", "controlplane", "10.0.0.3"], ["cp-4", "controlplane", "10.0.0.4"]]);
+    expect(talosSideNodes(before, noWorker).nodes.map((n) => n.name)).toEqual(["cp-1", "cp-2", "cp-3", "cp-4"]);
+    expect(talosSideNodes(undefined, after).nodes.map((n) => n.name)).toEqual(["cp-1", "cp-2", "cp-4", "w-1"]);
   });
 });

@@ -189,3 +189,11 @@ test("a new provider text is a change, so the state takes the provider that runs
     expect((await provider.diff!("id", { ...state, __provider: "same" }, { ...state, __provider: "same" })).changes).toBe(false);
   }
 });
+
+test("a state of the previous release, whose providers hold the path dist/talosapi/tasks.js, still reaches the tasks there", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const old = require(path.join(ROOT, "dist", "talosapi", "tasks.js")) as object;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  expect(old).toBe(require(path.join(ROOT, "dist", "engines", "tasks.js")));
+});
+
