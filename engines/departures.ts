@@ -95,3 +95,24 @@ export function removalWithReplacementProblem(olds: Partial<DepartureView>, news
     `the health check would still see the removed control plane in etcd. Remove it in one pulumi up and change host or vmId in another`
   );
 }
+
+/**
+ * A control plane removed in the same update as a Talos or Kubernetes upgrade: the upgrade runs
+ * before the removal (the removal is a delete, and deletes of removed resources run after every
+ * registration: pulumi/pulumi v3.248.0 deployment_executor.go:484-499), while the departing node is
+ * still an etcd member that the upgrade's etcd gate does not expect, so it would refuse every
+ * control plane. Refused in preview with the order to do them in. Pure.
+ */
+export function removalWithUpgradeProblem(
+  olds: Partial<DepartureView> & { image?: string; targetVersion?: string; kubernetesVersion?: string },
+  news: DepartureView & { image: string; targetVersion: string; kubernetesVersion?: string },
+): string | undefined {
+  const removed = (olds.nodes ?? []).filter((o) => o.role === "controlplane" && !news.nodes.some((n) => n.name === o.name && n.role === "controlplane"));
+  const upgrading = olds.image !== undefined && (olds.image !== news.image || olds.targetVersion !== news.targetVersion);
+  const kubernetes = olds.kubernetesVersion !== undefined && news.kubernetesVersion !== undefined && olds.kubernetesVersion !== news.kubernetesVersion;
+  if (removed.length === 0 || (!upgrading && !kubernetes)) return undefined;
+  return (
+    `removing control plane ${removed.map((n) => n.name).join(", ")} in the same update as ${upgrading ? "a Talos upgrade" : "a Kubernetes upgrade"} is refused: ` +
+    `the upgrade runs first, while the leaving node is still in etcd, and its etcd gate would stop it. Remove the node in one pulumi up and upgrade in the next`
+  );
+}

@@ -15,7 +15,7 @@ import { kubeOperations, routeAvoidingNode, rolloutTimeouts, talosOperations, ty
 import { upgradeKubernetes, type KubernetesImages, type KubernetesUpgradeResult } from "./kubernetesUpgrade";
 import { removeNode, type RemoveNodeResult } from "./removeNode";
 
-export { controlPlaneRemovalProblem, endpointRemovalProblem, removalWithReplacementProblem } from "./departures";
+export { controlPlaneRemovalProblem, endpointRemovalProblem, removalWithReplacementProblem, removalWithUpgradeProblem } from "./departures";
 import { rolledReboot, rollout, type RolloutDeps, type RolloutEvent } from "./rollout";
 import { proxmoxOperations, type VmRef } from "./proxmoxReboot";
 import type { ProxmoxApiConnection } from "../proxmoxapi";

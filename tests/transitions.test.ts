@@ -413,6 +413,17 @@ describe("changes after day one (transitions)", () => {
       expect(failures).toEqual([{ property: "nodes", reason: expect.stringMatching(/^removing control plane cp-3 while replacing the VM of worker-1 in one update is refused/) }]);
     });
 
+    test("with a Talos or Kubernetes upgrade in the same update: refused (the upgrade would run first, with the leaving node still in etcd)", async () => {
+      const inputs = (run: ProgramRun) => unwrap(run.mocks.ofType(T.dynamic).find((r) => r.name === "cluster-upgrade")!.inputs) as UpgradeState;
+      const without = FOUR_CP.filter((n) => n.name !== "cp-3");
+      for (const change of [{ talosVersion: "v1.13.10" }, { kubernetesVersion: "1.36.4" }]) {
+        const { a, b } = await transition(stack(FOUR), stack({ ...FOUR, ...change, nodes: without }));
+        const { failures } = await upgradeProvider.check!(inputs(a), inputs(b));
+        expect(failures).toEqual([{ property: "nodes", reason: expect.stringMatching(/^removing control plane cp-3 in the same update as a (Talos|Kubernetes) upgrade is refused: .*Remove the node in one pulumi up and upgrade in the next$/) }]);
+      }
+      // The removal alone is accepted (the next test shows it too); the upgrade then follows in the next up.
+    });
+
     test("without a vip, removing the first control plane (the endpoint) is refused with the way out: set vip first", async () => {
       const { a, b } = await transition(stack(noVip), stack({ ...noVip, nodes: FOUR_CP.filter((n) => n.name !== "cp-1") }));
       expect(String(a.values.endpoint)).toBe("https://10.0.20.11:6443");
