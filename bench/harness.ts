@@ -6,13 +6,15 @@ import { RecordingMocks, acknowledgeResourceHooks, settle } from "../testkit/moc
 export function benchConfig(nodeCount: number): Record<string, string> {
   const nodes = Array.from({ length: nodeCount }, (_, i) => ({
     name: `node-${i + 1}`,
-    ip: `10.${20 + Math.floor(i / 250)}.0.${(i % 250) + 1}`,
+    ip: `10.20.${Math.floor(i / 250)}.${(i % 250) + 1}`,
     role: i < Math.min(3, nodeCount) ? "controlplane" : "worker",
     host: `pve${(i % 3) + 1}`,
   }));
   return {
     "talos-proxmox:clusterName": "bench",
-    "talos-proxmox:vip": "10.19.0.1",
+    "talos-proxmox:vip": "10.20.255.1",
+    // The nodes and the VIP share one layer-2 subnet (config/rules.ts); a /16 holds any bench size.
+    "talos-proxmox:network": JSON.stringify({ cidr: "10.20.0.0/16" }),
     "talos-proxmox:nodes": JSON.stringify(nodes),
     "proxmoxve:endpoint": "https://pve.example.test:8006/",
     "proxmoxve:apiToken": "root@pam!bench=11111111-2222-3333-4444-555555555555",

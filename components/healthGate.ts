@@ -2,9 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as talos from "../sdk/talos";
 import { Role } from "../config/domain";
 import { goDurationMs } from "../config/duration";
-import { PENDING_SERVING_CSR, waitTalosHealthy } from "../engines/clusterHealth";
 import type { NodeRef } from "../engines/operations";
-import { connectTalosOperations } from "../engines/tasks";
 
 /**
  * The cluster health wait, run only when it can matter: a `pulumi:index:Stash` records what the
@@ -122,6 +120,10 @@ export function talosSideNodes(previous: HealthGateState | undefined, next: Heal
 
 /** Talos's checks over the Talos API, minus the diagnostic no cluster can clear before its CNI runs. */
 async function waitTalosBeforeCni(clientConfiguration: talos.ClientConfiguration, { nodes, endpoints }: { nodes: NodeRef[]; endpoints: string[] }, timeout: string): Promise<void> {
+  // Loaded when the hook runs, not with the program: the Talos client and the engines (gRPC, X.509)
+  // were a quarter of the program's start-up and a preview never needs them.
+  const { connectTalosOperations } = await import("../engines/tasks");
+  const { PENDING_SERVING_CSR, waitTalosHealthy } = await import("../engines/clusterHealth");
   const cluster = connectTalosOperations({ clientConfiguration, endpoints, nodes });
   try {
     await waitTalosHealthy(cluster.talos, nodes, { ignoreDiagnostics: [PENDING_SERVING_CSR], timeoutMs: goDurationMs(timeout) });
