@@ -12,13 +12,12 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { settingsSchema } from "../config/schema";
-import type { SavedSnapshot } from "../engines/backups";
+import { firstHealthyEtcd, type SavedSnapshot } from "../engines/backups";
 import { routeAvoidingNode, talosOperations, type NodeRef, type TalosOperations } from "../engines/operations";
 import { snapshotFiles } from "../engines/snapshotFiles";
 import { connectTalos } from "../talosapi/client";
 import { parseTalosconfig } from "../talosapi/credentials";
 import { messageOf as errorText } from "../talosapi/errors";
-import { serviceProblem } from "../talosapi/machine";
 import { findProject, stackConfig } from "./plan";
 
 /** A refusal with one line to print and no stack. */
@@ -88,17 +87,8 @@ function backupsOf(dir: string, stack: string): { dir: string; keep: number } {
 
 /** The first candidate whose etcd service is Running and healthy. */
 async function healthySource(talos: TalosOperations, candidates: string[]): Promise<NodeRef> {
-  const problems: string[] = [];
-  for (const ip of candidates) {
-    const node: NodeRef = { name: ip, ip, role: "controlplane" };
-    try {
-      const problem = serviceProblem(await talos.services(node), "etcd");
-      if (!problem) return node;
-      problems.push(`${ip}: ${problem}`);
-    } catch (error) {
-      problems.push(errorText(error));
-    }
-  }
+  const { source, problems } = await firstHealthyEtcd(talos, candidates.map((ip) => ({ name: ip, ip, role: "controlplane" as const })));
+  if (source) return source;
   throw new SnapshotError(`no control plane with a healthy etcd to take the snapshot from (${problems.join("; ")})`);
 }
 

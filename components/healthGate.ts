@@ -44,17 +44,17 @@ export interface HealthCheckPlan {
 /** Whether and how to check health, from the previously recorded state to the new one. Pure. */
 export function healthCheckPlan(previous: HealthGateState | undefined, next: HealthGateState, cniAfterGate: boolean): HealthCheckPlan {
   const names = Object.keys(next.nodes).sort();
-  const ips = (role: Role) => names.filter((n) => next.nodes[n].role === role).map((n) => next.nodes[n].ip);
   const removed = previous ? Object.keys(previous.nodes).filter((n) => !(n in next.nodes)) : [];
   const changed =
     !previous ||
     previous.bootstrap !== next.bootstrap ||
     names.some((n) => JSON.stringify(previous.nodes[n]) !== JSON.stringify(next.nodes[n]));
-  const departing = removed.filter((n) => previous!.nodes[n].role === "controlplane").map((n) => previous!.nodes[n].ip);
+  const { nodes, endpoints } = talosSideNodes(previous, next);
+  const ips = (role: Role) => nodes.filter((n) => n.role === role).map((n) => n.ip);
   return {
     run: changed,
-    controlPlaneNodes: [...ips("controlplane"), ...departing],
-    endpoints: ips("controlplane"),
+    controlPlaneNodes: ips("controlplane"),
+    endpoints,
     workerNodes: ips("worker"),
     skipKubernetesChecks: cniAfterGate || removed.length > 0,
   };

@@ -44,17 +44,24 @@ export interface BackupDeps {
 export async function snapshotSource(talos: TalosOperations, controlPlanes: NodeRef[], affected: NodeRef): Promise<NodeRef> {
   const others = controlPlanes.filter((n) => n.name !== affected.name);
   if (others.length === 0) return affected;
+  const { source, problems } = await firstHealthyEtcd(talos, others);
+  if (source) return source;
+  throw new Error(`no healthy control plane other than ${affected.name} to take it from (${problems.join("; ")})`);
+}
+
+/** The first of `candidates` whose etcd service is Running and healthy, or why none is (one entry each). */
+export async function firstHealthyEtcd(talos: TalosOperations, candidates: NodeRef[]): Promise<{ source?: NodeRef; problems: string[] }> {
   const problems: string[] = [];
-  for (const candidate of others) {
+  for (const candidate of candidates) {
     try {
       const problem = serviceProblem(await talos.services(candidate), "etcd");
-      if (!problem) return candidate;
+      if (!problem) return { source: candidate, problems };
       problems.push(`${candidate.name}: ${problem}`);
     } catch (error) {
       problems.push(`${candidate.name}: ${messageOf(error)}`);
     }
   }
-  throw new Error(`no healthy control plane other than ${affected.name} to take it from (${problems.join("; ")})`);
+  return { problems };
 }
 
 /**

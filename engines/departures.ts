@@ -38,7 +38,7 @@ type DepartureView = { nodes: NodeRef[]; vms?: Record<string, PlannedVm> };
 export function controlPlaneRemovalProblem(olds: Partial<DepartureView>, news: DepartureView): string | undefined {
   const isControlPlane = (name: string) => news.nodes.some((n) => n.name === name && n.role === "controlplane");
   const oldControlPlanes = (olds.nodes ?? []).filter((o) => o.role === "controlplane");
-  const removed = oldControlPlanes.filter((o) => !isControlPlane(o.name)).map((o) => o.name);
+  const removed = removedControlPlanes(olds, news).map((o) => o.name);
   const replaced = oldControlPlanes
     .filter((o) => isControlPlane(o.name))
     .map((o) => ({ name: o.name, why: vmReplacement(olds.vms?.[o.name], news.vms?.[o.name]) }))
@@ -87,7 +87,7 @@ export function endpointRemovalProblem(olds: { nodes?: NodeRef[]; endpoint?: str
  * check would fail until its timeout. Pure; `olds` is empty on create.
  */
 export function removalWithReplacementProblem(olds: Partial<DepartureView>, news: DepartureView): string | undefined {
-  const removed = (olds.nodes ?? []).filter((o) => o.role === "controlplane" && !news.nodes.some((n) => n.name === o.name && n.role === "controlplane"));
+  const removed = removedControlPlanes(olds, news);
   const replaced = news.nodes.filter((n) => vmReplacement(olds.vms?.[n.name], news.vms?.[n.name]) !== undefined).map((n) => n.name);
   if (removed.length === 0 || replaced.length === 0) return undefined;
   return (
@@ -107,7 +107,7 @@ export function removalWithUpgradeProblem(
   olds: Partial<DepartureView> & { image?: string; targetVersion?: string; kubernetesVersion?: string },
   news: DepartureView & { image: string; targetVersion: string; kubernetesVersion?: string },
 ): string | undefined {
-  const removed = (olds.nodes ?? []).filter((o) => o.role === "controlplane" && !news.nodes.some((n) => n.name === o.name && n.role === "controlplane"));
+  const removed = removedControlPlanes(olds, news);
   const upgrading = olds.image !== undefined && (olds.image !== news.image || olds.targetVersion !== news.targetVersion);
   const kubernetes = olds.kubernetesVersion !== undefined && news.kubernetesVersion !== undefined && olds.kubernetesVersion !== news.kubernetesVersion;
   if (removed.length === 0 || (!upgrading && !kubernetes)) return undefined;
@@ -115,4 +115,9 @@ export function removalWithUpgradeProblem(
     `removing control plane ${removed.map((n) => n.name).join(", ")} in the same update as ${upgrading ? "a Talos upgrade" : "a Kubernetes upgrade"} is refused: ` +
     `the upgrade runs first, while the leaving node is still in etcd, and its etcd gate would stop it. Remove the node in one pulumi up and upgrade in the next`
   );
+}
+
+/** The control planes of `olds` that are no control plane of `news` (removed, or made workers). Pure. */
+function removedControlPlanes(olds: { nodes?: NodeRef[] }, news: { nodes: NodeRef[] }): NodeRef[] {
+  return (olds.nodes ?? []).filter((o) => o.role === "controlplane" && !news.nodes.some((n) => n.name === o.name && n.role === "controlplane"));
 }
