@@ -200,7 +200,7 @@ function talosAtKubernetesUpgrade(olds: CompatibilityView, news: CompatibilityVi
  * `talosctl upgrade-k8s` refuses a Kubernetes version any node's Talos does not support
  * (siderolabs/talos v1.13.9 pkg/cluster/kubernetes/compat.go:107, talos_managed.go:127-130); the
  * upgrade resource's check (preview) refuses it already, naming the node. Pure; undefined when fine
- * or on create. Loaded by the check from the compiled tasks, so the serialized provider stays small.
+ * or on create. Loaded by the check from the compiled tasks, so loading the provider stays cheap.
  */
 export function kubernetesCompatibilityProblem(olds: Partial<CompatibilityView>, news: CompatibilityView): string | undefined {
   if (olds.kubernetesVersion === undefined || olds.nodes === undefined || news.kubernetesVersion === undefined) return undefined;

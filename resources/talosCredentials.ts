@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import type * as talos from "../sdk/talos";
 import type { CredentialDates, CredentialsInputs, CredentialsState } from "../engines/credentials";
+import { PackagedDynamicResource, type ProviderModule } from "./dynamicResource";
 import { loadTasks, requireBuiltTasks } from "./taskModule";
 
 /**
@@ -12,8 +13,9 @@ import { loadTasks, requireBuiltTasks } from "./taskModule";
  * reissues it; otherwise nothing changes and the engine keeps the outputs. Issuing a client
  * certificate changes no node: the nodes trust the CA, not a certificate.
  *
- * Like the other dynamic providers it captures no path: it finds the compiled task module when it
- * runs (taskModule.ts loadTasks; X.509 work included), and the clock.
+ * Like the other dynamic resources, its state holds a constant provider text that loads this
+ * module's `credentialsResourceProvider` from the project's package (dynamicResource.ts); the
+ * provider finds the compiled task module when it runs (taskModule.ts loadTasks; X.509 work included).
  */
 
 /** The provider, reading the time from `clock` (tests move it). */
@@ -47,8 +49,11 @@ export interface TalosCredentialsArgs {
   renewBeforeMs: number;
 }
 
+/** Where the provider host finds credentialsResourceProvider (resources/dynamicResource.ts): states name this export, so it keeps its name. */
+const PROVIDER_MODULE: ProviderModule = { file: "resources/talosCredentials.js", exportName: "credentialsResourceProvider" };
+
 /** See the module comment. */
-export class TalosCredentials extends pulumi.dynamic.Resource {
+export class TalosCredentials extends PackagedDynamicResource {
   /** The Talos provider's client configuration: OS CA, `os:admin` client certificate and key (secret). */
   declare readonly clientConfiguration: pulumi.Output<talos.ClientConfiguration>;
   /** The admin kubeconfig's Kubernetes CA, client certificate and key (secret). */
@@ -62,7 +67,7 @@ export class TalosCredentials extends pulumi.dynamic.Resource {
     requireBuiltTasks("TalosCredentials");
     const certs = pulumi.output(args.machineSecrets).apply((s) => s.certs);
     super(
-      PROVIDER,
+      PROVIDER_MODULE,
       name,
       {
         osCa: pulumi.secret(certs.apply((c) => ({ cert: c.os.cert, key: c.os.key }))),
@@ -78,7 +83,7 @@ export class TalosCredentials extends pulumi.dynamic.Resource {
   }
 }
 
-/** The provider as it is serialized into the state, for tests. */
+/** The provider the provider host loads (see PROVIDER_MODULE), reading the real clock. */
 export const credentialsResourceProvider = PROVIDER;
 
 /** One credential in the `credentials` output. */

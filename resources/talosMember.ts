@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as talos from "../sdk/talos";
 import { ClusterSpec, NodeSpec, controlPlanes } from "../config/domain";
 import { taskTimeouts, type TaskTimeouts } from "../config/duration";
+import { PackagedDynamicResource, type ProviderModule } from "./dynamicResource";
 import { loadTasks, requireBuiltTasks } from "./taskModule";
 import { backupSettings, type BackupSettings } from "./backupSettings";
 
@@ -74,13 +75,16 @@ export interface TalosMemberArgs {
   osCa?: pulumi.Input<{ cert: string; key: string }>;
 }
 
+/** Where the provider host finds memberProvider (resources/dynamicResource.ts): states name this export, so it keeps its name. */
+const PROVIDER_MODULE: ProviderModule = { file: "resources/talosMember.js", exportName: "memberProvider" };
+
 /** See the module comment. */
-export class TalosMember extends pulumi.dynamic.Resource {
+export class TalosMember extends PackagedDynamicResource {
   constructor(name: string, args: TalosMemberArgs, opts?: pulumi.CustomResourceOptions) {
     requireBuiltTasks("TalosMember");
     const ref = (n: NodeSpec) => ({ name: n.name, ip: n.ip, role: n.role });
     super(
-      PROVIDER,
+      PROVIDER_MODULE,
       name,
       {
         vm: args.vm.id,

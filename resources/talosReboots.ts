@@ -3,6 +3,7 @@ import type * as talos from "../sdk/talos";
 import { ClusterSpec, NodeSpec } from "../config/domain";
 import { taskTimeouts, type TaskTimeouts } from "../config/duration";
 import type { ProxmoxApiConnection, VmRef } from "../proxmoxapi";
+import { PackagedDynamicResource, type ProviderModule } from "./dynamicResource";
 import { loadTasks, PROVIDER_KEY, requireBuiltTasks, type WithProvider } from "./taskModule";
 import { backupSettings, type BackupSettings } from "./backupSettings";
 
@@ -179,8 +180,11 @@ export function bootHardware(node: NodeSpec): Record<string, unknown> {
   return node.pci.length > 0 ? { cores: node.cores, memory: node.memory, pci: node.pci } : { cores: node.cores, memory: node.memory };
 }
 
+/** Where the provider host finds rebootsProvider (resources/dynamicResource.ts): states name this export, so it keeps its name. */
+const PROVIDER_MODULE: ProviderModule = { file: "resources/talosReboots.js", exportName: "rebootsProvider" };
+
 /** See the module comment. */
-export class TalosReboots extends pulumi.dynamic.Resource {
+export class TalosReboots extends PackagedDynamicResource {
   /** What each node last booted with. */
   declare readonly booted: pulumi.Output<Record<string, BootState>>;
   /** What each node should run with. */
@@ -199,7 +203,7 @@ export class TalosReboots extends pulumi.dynamic.Resource {
       }),
     );
     super(
-      PROVIDER,
+      PROVIDER_MODULE,
       name,
       {
         nodes: spec.nodes.map((n) => ({ name: n.name, ip: n.ip, role: n.role })),

@@ -5,6 +5,7 @@ import { taskTimeouts, type TaskTimeouts } from "../config/duration";
 import { planRollout } from "../engines/rolloutPlan";
 import { kubernetesImages, kubernetesPlan, type KubernetesImages } from "./kubernetesTargets";
 import type { PlannedVm } from "../engines/departures";
+import { PackagedDynamicResource, type ProviderModule } from "./dynamicResource";
 import { loadTasks, PROVIDER_KEY, requireBuiltTasks, type WithProvider } from "./taskModule";
 import { backupSettings, type BackupSettings } from "./backupSettings";
 
@@ -17,8 +18,9 @@ import { backupSettings, type BackupSettings } from "./backupSettings";
  * Creating it, previewing it and changing anything else never reaches a node. A failed rollout fails the update and leaves the old inputs in state, so the
  * next `pulumi up` tries again and skips the nodes already on the target version.
  *
- * A dynamic provider is serialized into the state with everything it captures (pulumi/pulumi#13960):
- * this one captures no path: it loads the compiled tasks of the project it runs in (taskModule.ts).
+ * Its provider is not serialized: the state holds a constant text that loads `upgradeProvider` of
+ * the package in the project Pulumi runs in (dynamicResource.ts), and the provider loads the
+ * compiled tasks from there too (taskModule.ts).
  */
 
 /** The resource's inputs, as its provider receives them (secrets decrypted). */
@@ -73,7 +75,7 @@ export function upgradePlan(spec: ClusterSpec, workerBatchSize: number, image: s
 }
 
 // The departure checks live in the task module (engines/departures.ts), which the check loads
-// when it runs: the serialized provider stays small.
+// when it runs: loading this module in the provider host stays cheap.
 export { controlPlaneRemovalProblem, endpointRemovalProblem, removalWithReplacementProblem, removalWithUpgradeProblem, vmReplacement } from "../engines/departures";
 
 /**
@@ -125,7 +127,7 @@ type Stored = WithProvider<UpgradeState>;
 
 const PROVIDER: pulumi.dynamic.ResourceProvider = {
   // Runs on preview as well: the refusals show before anything changes. The version rules
-  // (engines/kubernetesChecks.ts) come from the compiled tasks, which keeps this text small.
+  // (engines/kubernetesChecks.ts) come from the compiled tasks, loaded only when a check runs.
   async check(olds: Partial<UpgradeState>, news: UpgradeState) {
     const task = loadTasks();
     const failures = [
@@ -193,8 +195,11 @@ export interface TalosUpgradeArgs {
   workerBatchSize: number;
 }
 
+/** Where the provider host finds upgradeProvider (resources/dynamicResource.ts): states name this export, so it keeps its name. */
+const PROVIDER_MODULE: ProviderModule = { file: "resources/talosUpgrade.js", exportName: "upgradeProvider" };
+
 /** Rolling upgrades of the cluster's nodes to its installer image (see the module comment). */
-export class TalosUpgrade extends pulumi.dynamic.Resource {
+export class TalosUpgrade extends PackagedDynamicResource {
   /** Talos version per node (refreshed by `pulumi refresh`). */
   declare readonly versions: pulumi.Output<Record<string, string>>;
 
@@ -202,7 +207,7 @@ export class TalosUpgrade extends pulumi.dynamic.Resource {
     requireBuiltTasks("TalosUpgrade");
     const { spec } = args;
     super(
-      PROVIDER,
+      PROVIDER_MODULE,
       name,
       {
         nodes: spec.nodes.map((n) => ({ name: n.name, ip: n.ip, role: n.role })),

@@ -6,13 +6,15 @@ import type * as path from "node:path";
  * installed package `talos-proxmox`, or `dist/` of this repository when the project is the
  * repository itself. Throws, naming the fix, when there are none.
  *
- * The dynamic providers call this when they run, never when they are serialized: the provider host
- * runs `read` and `delete` from the provider text stored in the state (pulumi/pulumi v3.248.0
+ * The dynamic providers call this when they run: the provider host runs `read` and `delete` from
+ * the provider text stored in the state (pulumi/pulumi v3.248.0
  * sdk/nodejs/cmd/dynamic-provider/index.ts:273,336), possibly from another checkout, machine or
  * package version, and it runs in the project's directory (sdk/go/common/resource/plugin/plugin.go:599,
  * pwd from pkg/engine/project.go getPwdMain), where the host itself finds `@pulumi/pulumi` the same way
- * (sdk/nodejs/dist/pulumi-resource-pulumi-nodejs:2). So the state holds no path.
- * Self-contained (no module-level captures) because the serializer copies it into the state.
+ * (sdk/nodejs/dist/pulumi-resource-pulumi-nodejs:2). So the state holds no path; the provider
+ * text finds the provider's own module by the same search (dynamicResource.ts providerText).
+ * States of earlier releases hold a closure-serialized copy of this function, which is why it
+ * requires its modules itself: that copy loads `dist/engines/tasks.js`, which keeps its exports.
  */
 export function taskModulePath(projectDir: string = process.cwd()): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -52,12 +54,12 @@ export function requireBuiltTasks(what: string): void {
 }
 
 /**
- * Where the provider host keeps a dynamic provider's serialized text in its inputs and outputs
- * (pulumi/pulumi v3.248.0 sdk/nodejs/dynamic/index.ts:305). A diff that ignores it keeps the
- * old text in the state (a same step keeps the old outputs: pkg/resource/deploy/step.go:155-156),
- * and delete and read would run that old text.
+ * Where the provider host keeps a dynamic provider's text in its inputs and outputs
+ * (pulumi/pulumi v3.248.0 sdk/nodejs/dynamic/index.ts:305; ours: dynamicResource.ts). A diff that
+ * ignores it keeps the old text in the state (a same step keeps the old outputs:
+ * pkg/resource/deploy/step.go:155-156), and delete and read would run that old text.
  */
 export const PROVIDER_KEY = "__provider";
 
-/** A provider's state as the host hands it over: with its serialized text. */
+/** A provider's state as the host hands it over: with its provider text. */
 export type WithProvider<T> = T & { [PROVIDER_KEY]?: string };

@@ -1,11 +1,8 @@
-import * as path from "node:path";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { createPrivateKey } from "node:crypto";
 import { issueKubernetesAdmin, issueTalosAdmin, type CaMaterial, type CredentialsInputs, type CredentialsState } from "../engines/credentials";
-import * as pulumi from "@pulumi/pulumi";
-import { adminKubeconfig, credentialLifetimes, credentialsProvider, credentialsResourceProvider } from "../resources/talosCredentials";
-import { taskModulePath } from "../resources/taskModule";
+import { adminKubeconfig, credentialLifetimes, credentialsProvider } from "../resources/talosCredentials";
 import { parse } from "yaml";
 import { createTestPki, type TestPki } from "./helpers/talosPki";
 import { base } from "./helpers/configCases";
@@ -193,13 +190,6 @@ describe("the credentials output", () => {
       "credentials: the talosconfig client certificate has no valid not-after date",
     );
   });
-});
-
-test("the provider serialized into the state captures the clock and the lookup of the task module, and no path", async () => {
-  const text = (await pulumi.runtime.serializeFunction(() => credentialsResourceProvider, { allowSecrets: true })).text;
-  expect(text.length).toBeLessThan(13_000);
-  expect(text).not.toContain(path.dirname(path.dirname(taskModulePath())));
-  expect(text).toContain("loadTasks");
 });
 
 test("credentialRenewal defaults to 2160h (90 days), read as a Go duration", () => {

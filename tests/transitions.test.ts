@@ -192,7 +192,7 @@ describe("changes after day one (transitions)", () => {
   test("row 6: a second run with nothing changed changes nothing; the disk-speed perpetual diff is ignored", async () => {
     const { a, b, steps } = await transition(stack(BASE), stack(BASE));
     expect(steps).toEqual([]);
-    // Same inputs for every resource (registration order may vary: the upgrade resource serializes its provider first).
+    // Same inputs for every resource, compared by name (registration order follows when outputs resolve).
     const inputsOf = (run: typeof a) => Object.fromEntries(run.mocks.registrations.map((r) => [`${r.type}::${r.name}`, unwrap(r.inputs)]));
     expect(inputsOf(b)).toEqual(inputsOf(a));
     for (const vm of b.mocks.ofType(T.vm)) expect(b.requests.get(`${T.vm}::${vm.name}`)!.ignoreChanges).toEqual(["disks[*].speed"]);
