@@ -15,3 +15,4 @@ export const isoUrl = outputs.isoUrl;
 export const installerImage = outputs.installerImage;
 export const pendingReboots = outputs.pendingReboots;
 export const credentials = outputs.credentials;
+export const storage = outputs.storage;

@@ -62,5 +62,6 @@ function stackProgram() {
     installerImage: cluster.installerImage,
     pendingReboots: cluster.pendingReboots,
     credentials: cluster.credentials,
+    storage: pulumi.output(cluster.storage),
   };
 }

@@ -102,6 +102,8 @@ export class TalosCluster extends pulumi.ComponentResource {
   public readonly reboots: TalosReboots;
   /** Rolling upgrades to the installer image; its `versions` output shows what each node runs. */
   public readonly upgrade: TalosUpgrade;
+  /** The machine secrets: what a whole-cluster destroy deletes with them skips its own delete (`deletedWith`). */
+  public readonly machineSecrets: talos.machine.Secrets;
 
   constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-proxmox:cluster:TalosCluster", name, {}, opts);
@@ -115,6 +117,7 @@ export class TalosCluster extends pulumi.ComponentResource {
       { talosVersion: spec.talosVersion },
       { parent: this, ignoreChanges: ["talosVersion"], aliases: legacy(talos.machine.Secrets.__pulumiType, "secrets") },
     );
+    this.machineSecrets = secrets;
     // Our own client certificates, not the Talos provider's: renewed on any `pulumi up` within
     // `credentialRenewal` of expiry, or after it (resources/talosCredentials.ts). No
     // ignoreChanges on any input that carries them: every resource and task gets the current ones.

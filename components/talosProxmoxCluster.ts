@@ -8,7 +8,10 @@ import type { CredentialLifetimes } from "../resources/talosCredentials";
 import { TalosImage, TalosImageArgs } from "./talosImage";
 import { TalosVm, TalosVmArgs } from "./talosVm";
 import { installCilium } from "./cilium";
-import { ValidatedConfig, validateConfig } from "../config/validate";
+import { ProxmoxCsi, type StorageSummary } from "./proxmoxCsi";
+import { VolumesGuard } from "../resources/storageVolumes";
+import { PROXMOX_CSI_DRIVER } from "../config/domain";
+import { ConfigError, ValidatedConfig, validateConfig } from "../config/validate";
 import { recordPlan } from "../config/nodePlan";
 import type { ProxmoxConnectionArgs } from "../resources/talosReboots";
 
@@ -189,6 +192,17 @@ export interface TalosProxmoxClusterArgs {
    * goes on with a warning. Restore with `talosctl bootstrap --recover-from=<file>`.
    */
   backups?: { dir?: string; keep?: number; required?: boolean };
+  /**
+   * Persistent volumes. `proxmoxCsi` installs the Proxmox CSI plugin (volumes are Proxmox disks on
+   * `datastore`, attached to the VM that runs the pod): a Proxmox role, user and API token for it,
+   * `topology.kubernetes.io/region` (`region`, default `proxmox`) and `zone` (the node's host)
+   * labels on every node, the pinned chart (`version`), and a StorageClass (`storageClass`,
+   * default `proxmox`; `default` true; `fsType` `ext4` or `xfs`; `reclaimPolicy` `Retain` or
+   * `Delete`, default `Retain`). Needs `proxmox`. Default: none (docs/storage.md).
+   */
+  storage?: {
+    proxmoxCsi?: { datastore: string; storageClass?: string; default?: boolean; fsType?: "ext4" | "xfs"; reclaimPolicy?: "Retain" | "Delete"; region?: string; version?: string };
+  };
 }
 
 // Every config key is an Arg (checked by the compiler).
@@ -248,6 +262,10 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
   public readonly credentials: pulumi.Output<CredentialLifetimes>;
   /** The Cilium Helm release (`cni: cilium`); `provider` waits for it. */
   public cilium?: k8s.helm.v3.Release;
+  /** The StorageClass of `storage.proxmoxCsi` (undefined without it). */
+  public readonly storage?: StorageSummary;
+  /** The Proxmox CSI plugin (`storage.proxmoxCsi`). */
+  public readonly proxmoxCsi?: ProxmoxCsi;
 
   /**
    * @param args The cluster's settings, validated here before anything (this component included) is
@@ -258,6 +276,7 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
     const { proxmox, ...settings } = args;
     const { spec, warnings } = isValidated(settings) ? settings : validateConfig({ ...settings }, { what: `TalosProxmoxCluster "${name}" arguments` });
     const { adoptV01Layout, ...componentOpts } = opts ?? {};
+    requireConnectionForStorage(spec, proxmox, name);
     super("talos-proxmox:index:TalosProxmoxCluster", name, {}, componentOpts);
     for (const warning of warnings) void pulumi.log.warn(warning, this);
     this.spec = spec;
@@ -293,6 +312,8 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
     this.installerImage = image.installerImage;
     this.pendingReboots = cluster.pendingReboots;
     this.credentials = cluster.credentials;
+    this.proxmoxCsi = this.volumes(name, cluster, proxmox);
+    this.storage = this.proxmoxCsi?.storage;
 
     this.registerOutputs({
       kubeconfig: this.kubeconfig,
@@ -304,7 +325,29 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
       installerImage: this.installerImage,
       pendingReboots: this.pendingReboots,
       credentials: this.credentials,
+      storage: this.storage,
     });
+  }
+
+  /**
+   * `storage.proxmoxCsi`: the plugin on the cluster's provider (after the health gate and the CNI),
+   * and the guard the engine deletes before it, which refuses while the plugin's volumes exist. A
+   * destroy of the whole cluster skips the guard (`deletedWith` the machine secrets).
+   */
+  private volumes(name: string, cluster: TalosCluster, proxmox: ProxmoxConnectionArgs | undefined): ProxmoxCsi | undefined {
+    const csi = this.spec.storage.proxmoxCsi;
+    if (!csi || !proxmox) return undefined;
+    const plugin = new ProxmoxCsi(
+      `${name}-csi`,
+      { clusterName: this.spec.clusterName, csi, proxmoxEndpoint: proxmox.endpoint, insecure: proxmox.insecure, provider: this.provider },
+      { parent: this },
+    );
+    new VolumesGuard(
+      `${name}-csi-volumes`,
+      { spec: this.spec, key: "storage.proxmoxCsi", driver: PROXMOX_CSI_DRIVER, clientConfiguration: cluster.clientConfiguration, osCa: cluster.clientCredentials.osCa },
+      { parent: this, dependsOn: [plugin.release, plugin.storageClass], deletedWith: cluster.machineSecrets },
+    );
+    return plugin;
   }
 
   /**
@@ -336,6 +379,15 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
       },
     );
   }
+}
+
+/** `storage.proxmoxCsi` needs the Proxmox API for the plugin: refused before anything is registered. */
+function requireConnectionForStorage(spec: ClusterSpec, proxmox: ProxmoxConnectionArgs | undefined, name: string): void {
+  if (!spec.storage.proxmoxCsi || proxmox) return;
+  throw new ConfigError(
+    [`storage.proxmoxCsi: the Proxmox CSI plugin needs the Proxmox API: pass \`proxmox\` (its endpoint and credentials, as the proxmoxve provider's) to the component; the stack program passes its proxmoxve:endpoint`],
+    `TalosProxmoxCluster "${name}" arguments`,
+  );
 }
 
 /** Whether the Args are a config `validateConfig` returned (a spec with its warnings), not settings. */

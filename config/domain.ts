@@ -149,6 +149,32 @@ export const CILIUM_CHART_REPO = "https://helm.cilium.io/";
 // renovate: datasource=helm depName=cilium registryUrl=https://helm.cilium.io/
 export const DEFAULT_CILIUM_VERSION = "1.19.2";
 
+/** The Proxmox CSI plugin's Helm chart (OCI only: proxmox-csi-plugin v0.19.1 Makefile:1-4,110-115) and its pinned version, chart 0.5.9 = plugin v0.19.1 (charts/proxmox-csi-plugin/Chart.yaml:21,26). */
+export const PROXMOX_CSI_CHART = "oci://ghcr.io/sergelogvinov/charts/proxmox-csi-plugin";
+// renovate: datasource=docker depName=ghcr.io/sergelogvinov/charts/proxmox-csi-plugin
+export const DEFAULT_PROXMOX_CSI_VERSION = "0.5.9";
+/** The driver the plugin registers; the chart says it cannot be changed (values.yaml:29-31, pkg/csi/driver.go:21-22). */
+export const PROXMOX_CSI_DRIVER = "csi.proxmox.sinextra.dev";
+/**
+ * The VM ID the plugin files every volume disk under (`vm-9999-pvc-<uuid>`; pkg/config/config.go:44-46
+ * controllerVmID): a real VM with this ID would own those disks, and destroying it would delete them
+ * (qemu-server QemuServer.pm:1882-1884 frees the volumes a VM owns).
+ */
+export const PROXMOX_CSI_DISK_OWNER = 9999;
+
+/** Persistent volumes through the Proxmox CSI plugin (`storage.proxmoxCsi`). */
+export interface ProxmoxCsiSpec {
+  datastore: string;
+  storageClass: string;
+  default: boolean;
+  fsType: "ext4" | "xfs";
+  reclaimPolicy: "Retain" | "Delete";
+  /** `topology.kubernetes.io/region` of every node and the plugin's cluster region. */
+  region: string;
+  /** Chart version. */
+  version: string;
+}
+
 /** Whether Talos brings the pod network up itself (so nodes turn Ready without the program's help). */
 export const cniByTalos = (cni: CniSpec): boolean => cni.name === "flannel" || cni.name === "custom";
 
@@ -202,6 +228,8 @@ export interface ClusterSpec {
   workload: { enabled: boolean; replicas: number; image: string; nodePort?: number };
   /** etcd snapshots before risky day-two steps: directory (default `backups/<stack>`), how many to keep, whether a failed one stops the step. */
   backups: { dir?: string; keep: number; required: boolean };
+  /** Persistent volumes: the Proxmox CSI plugin, or none. */
+  storage: { proxmoxCsi?: ProxmoxCsiSpec };
 }
 
 export const controlPlanes = (spec: ClusterSpec): NodeSpec[] => spec.nodes.filter((n) => n.role === "controlplane");

@@ -1,6 +1,6 @@
 import * as YAML from "yaml";
 import { z } from "zod";
-import { BACKUPS_KEYS, CILIUM_KEYS, NETWORK_KEYS, NODE_KEYS, ROLE_KEYS, Settings, networkSchema, pciSchema, settingsSchema } from "./schema";
+import { BACKUPS_KEYS, CILIUM_KEYS, NETWORK_KEYS, NODE_KEYS, PROXMOX_CSI_KEYS, ROLE_KEYS, Settings, networkSchema, pciSchema, settingsSchema } from "./schema";
 import { DEFAULT_KUBERNETES_VERSIONS, DEFAULT_TALOS_VERSION, talosMinor } from "./domain";
 
 /**
@@ -62,6 +62,17 @@ const SETTINGS_DOCS: Record<Exclude<keyof Settings, "nodes">, KeyDoc> & { nodes:
   nginxImage: { type: "image with tag or digest", meaning: "NGINX image" },
   nginxNodePort: { type: "30000-32767", defaultText: "allocated", meaning: "fixed NodePort" },
   backups: { type: "object, see below", defaultText: "`{}`", meaning: "etcd snapshots before each risky day-two step (docs/credentials-and-backups.md)" },
+  storage: { type: "object, see below", defaultText: "`{}`", meaning: "persistent volumes: `proxmoxCsi` installs the Proxmox CSI plugin, with its Proxmox role, user and token, node topology labels and a StorageClass (docs/storage.md); absent, none" },
+};
+
+const PROXMOX_CSI_DOCS: Record<(typeof PROXMOX_CSI_KEYS)[number], KeyDoc> = {
+  datastore: { type: "Proxmox storage ID", defaultText: "required", meaning: "where volume disks are created (`vm-9999-pvc-<uuid>`); a local datastore such as `local-lvm` must exist under that name on every host that runs a node" },
+  storageClass: { type: "Kubernetes name", meaning: "the StorageClass's name; a change replaces the class (existing volumes keep theirs)" },
+  default: { type: "boolean", meaning: "the StorageClass is the cluster's default (PVCs without `storageClassName` use it)" },
+  fsType: { type: "`ext4` or `xfs`", meaning: "filesystem of new volumes; a change replaces the StorageClass" },
+  reclaimPolicy: { type: "`Retain` or `Delete`", meaning: "`Retain`: a deleted claim's disk stays in Proxmox until you delete it; `Delete`: it goes with the claim. A change replaces the StorageClass" },
+  region: { type: "label value", meaning: "`topology.kubernetes.io/region` of every node (its `zone` is its Proxmox host) and the plugin's cluster region; keep it once volumes exist (they are bound to it)" },
+  version: { type: "`X.Y.Z`", meaning: "proxmox-csi-plugin Helm chart version (oci://ghcr.io/sergelogvinov/charts); changing it is a Helm upgrade" },
 };
 
 const BACKUPS_DOCS: Record<(typeof BACKUPS_KEYS)[number], KeyDoc> = {
@@ -141,7 +152,7 @@ function table(rows: [string, KeyDoc, string | undefined][]): string {
 /** The reference's two configuration tables (stack keys, then `nodes` entries). */
 export function renderConfigTables(): string {
   const keys = Object.keys(settingsSchema.shape) as (keyof Settings)[];
-  const structured = ["nodes", "network", "controlPlane", "worker", "cilium", "backups"];
+  const structured = ["nodes", "network", "controlPlane", "worker", "cilium", "backups", "storage"];
   const settings = table(keys.map((k) => [k, SETTINGS_DOCS[k], structured.includes(k) ? undefined : defaultOf(settingsSchema.shape[k])]));
   const nodes = table(NODE_KEYS.map((k) => [k, NODE_DOCS[k], undefined]));
   const roles = table(ROLE_KEYS.map((k) => [k, ROLE_DOCS[k], undefined]));
@@ -153,6 +164,8 @@ export function renderConfigTables(): string {
   const cilium = table(CILIUM_KEYS.map((k) => [k, CILIUM_DOCS[k], defaultOf(ciliumShape[k])]));
   const backupsShape = (settingsSchema.shape.backups.unwrap() as z.ZodObject).shape as Record<string, z.ZodType>;
   const backups = table(BACKUPS_KEYS.map((k) => [k, BACKUPS_DOCS[k], defaultOf(backupsShape[k])]));
+  const csiShape = ((settingsSchema.shape.storage.unwrap() as z.ZodObject).shape.proxmoxCsi as z.ZodOptional<z.ZodObject>).unwrap().shape as Record<string, z.ZodType>;
+  const proxmoxCsi = table(PROXMOX_CSI_KEYS.map((k) => [k, PROXMOX_CSI_DOCS[k], defaultOf(csiShape[k])]));
   return [
     settings,
     "Each `nodes` entry:",
@@ -167,6 +180,8 @@ export function renderConfigTables(): string {
     cilium,
     "`backups`:",
     backups,
+    "`storage.proxmoxCsi` (docs/storage.md):",
+    proxmoxCsi,
   ].join("\n\n") + "\n";
 }
 

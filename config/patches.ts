@@ -79,8 +79,29 @@ export function nodePatches(spec: ClusterSpec, node: NodeSpec, installerImage: s
   if (node.role === "controlplane" && spec.vip !== undefined) {
     patches.push(toYaml({ apiVersion: "v1alpha1", kind: "Layer2VIPConfig", name: spec.vip, link }));
   }
+  const topology = topologyPatch(spec, node);
+  if (topology) patches.push(topology);
   return [...patches, ...networkDocuments(spec)];
 }
+
+/**
+ * With `storage.proxmoxCsi`, where the node runs: region = the Proxmox cluster (the plugin's config
+ * key for its API), zone = the Proxmox host. The plugin's node service reads both from its Node and
+ * refuses to register without them (proxmox-csi-plugin v0.19.1 pkg/csi/node.go:543-580); volumes are
+ * created on the zone's host (pkg/csi/controller.go:316). A kubelet may set both labels on its own
+ * Node (kubernetes/kubelet v0.35.7 pkg/apis/well_known_labels.go:35-48). Talos applies a change of
+ * `machine.nodeLabels` without a reboot (talos v1.13.9
+ * internal/app/machined/pkg/runtime/v1alpha1/v1alpha1_runtime.go:149-195) to the Node through its
+ * own controller (internal/app/machined/pkg/controllers/k8s/node_apply.go).
+ */
+export function topologyPatch(spec: ClusterSpec, node: NodeSpec): string | undefined {
+  const csi = spec.storage.proxmoxCsi;
+  if (!csi) return undefined;
+  return toYaml({ machine: { nodeLabels: { [TOPOLOGY_REGION]: csi.region, [TOPOLOGY_ZONE]: node.host } } });
+}
+
+export const TOPOLOGY_REGION = "topology.kubernetes.io/region";
+export const TOPOLOGY_ZONE = "topology.kubernetes.io/zone";
 
 /**
  * How the node's link gets its address. With DHCP, the address its reservation gives the fixed

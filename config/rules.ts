@@ -1,4 +1,4 @@
-import { DEFAULT_CILIUM_VERSION, NodeSpec, SUPPORTED_KUBERNETES_MINORS, VM_ID_MAX, VM_ID_SPAN, talosMinor } from "./domain";
+import { DEFAULT_CILIUM_VERSION, NodeSpec, PROXMOX_CSI_DISK_OWNER, SUPPORTED_KUBERNETES_MINORS, VM_ID_MAX, VM_ID_SPAN, talosMinor } from "./domain";
 import { goDurationMs } from "./duration";
 import { Settings, describe } from "./schema";
 import { Ipv4Network, isHostIPv4, isHostName, isIpAddress, isMacAddress, isMulticastMac, parseIpv4Network, placeInNetwork } from "./network";
@@ -251,6 +251,31 @@ export const ciliumSettingsNeedCilium: Rule = ({ settings }) => {
   return { problems: [`cilium: only used with cni: cilium (cni is ${settings.cni}); remove cilium or set cni: cilium`] };
 };
 
+/** The plugin's Helm release waits for its pods, which no pod network means never start. */
+export const proxmoxCsiNeedsCni: Rule = ({ settings }) =>
+  settings?.storage.proxmoxCsi && settings.cni === "none"
+    ? { problems: [`storage.proxmoxCsi: needs a pod network the program installs (cni is none, so the plugin's pods would never start); choose cni: flannel or cilium, or remove storage.proxmoxCsi`] }
+    : {};
+
+/** The plugin's Proxmox user is `<clusterName>-csi@pve`; Proxmox allows 64 characters (pve-access-control 9.1.1 Auth/Plugin.pm:121-133). */
+export const proxmoxCsiUserNameFits: Rule = ({ settings }) =>
+  settings?.storage.proxmoxCsi && `${settings.clusterName}-csi@pve`.length > 64
+    ? { problems: [`storage.proxmoxCsi: the plugin's Proxmox user ${settings.clusterName}-csi@pve would be longer than the 64 characters Proxmox allows; with storage.proxmoxCsi, clusterName may have at most 56 characters`] }
+    : {};
+
+/** No node may be the VM the plugin files its volume disks under (see PROXMOX_CSI_DISK_OWNER). */
+export const proxmoxCsiDiskOwnerFree: Rule = ({ settings, nodes }) => ({
+  problems: settings?.storage.proxmoxCsi
+    ? nodes
+        .filter((n) => n.spec.vmId === PROXMOX_CSI_DISK_OWNER)
+        .map(
+          (n) =>
+            `${at(n, "vmId")}: ${PROXMOX_CSI_DISK_OWNER} is the VM ID the Proxmox CSI plugin (storage.proxmoxCsi) files every volume disk under, ` +
+            `and destroying that VM would delete them; choose another vmId (or vmIdBase, when the ID is derived from it)`,
+        )
+    : [],
+});
+
 const EXAMPLE_NETWORK = "an IPv4 network such as 10.0.10.0/24 (host bits zero, prefix 1-30)";
 
 /** `addressing: static` needs the network and the gateway; DNS must be given too (see staticNeedsNameservers). */
@@ -410,6 +435,9 @@ export const RULES: Rule[] = [
   inlineManifestNamesUnique,
   extraManifestsPinned,
   ciliumSettingsNeedCilium,
+  proxmoxCsiNeedsCni,
+  proxmoxCsiDiskOwnerFree,
+  proxmoxCsiUserNameFits,
   backupsRequiredOff,
   credentialRenewalWithinLifetime,
 ];

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { GO_DURATION, goDurationMs } from "./duration";
 import {
   DEFAULT_CILIUM_VERSION,
+  DEFAULT_PROXMOX_CSI_VERSION,
   DEFAULT_NGINX_IMAGE,
   DEFAULT_TALOS_VERSION,
   GUEST_AGENT_EXTENSION,
@@ -74,6 +75,11 @@ const semver = (what: string, example: string) =>
 
 const nonEmpty = (what: string) => z.string(must(what)).trim().min(1, must(what));
 
+// A Proxmox storage ID as Proxmox parses it (pve-common 9.2.1 src/PVE/JSONSchema.pm:292-302 parse_id):
+// two characters or more, a letter first, letters, digits, '-', '_' and '.' after, no '-', '_' or '.' last.
+const STORAGE_ID = /^[a-z][a-z0-9\-_.]*[a-z0-9]$/i;
+const datastore = (what: string) => z.string(must(what)).regex(STORAGE_ID, must(what));
+
 const stringList = (what: string) => z.array(nonEmpty(what), must(`a list of ${what}`));
 
 /** Talos patches: YAML text (strategic merge, one or more documents, or a JSON patch) or `@<file>`. */
@@ -84,7 +90,7 @@ const patchList = z.array(
 
 export const extraDiskSchema = z.strictObject({
   size: positiveInt("disk size in GiB, a whole number above 0"),
-  datastore: nonEmpty("a Proxmox datastore name for VM disks, e.g. local-lvm").optional(),
+  datastore: datastore("a Proxmox datastore name for VM disks, e.g. local-lvm").optional(),
 });
 const extraDisks = z.array(extraDiskSchema, must("a list of disks such as [{ size: 100 }]")).max(MAX_EXTRA_DISKS, {
   error: `must list at most ${MAX_EXTRA_DISKS} disks (Proxmox scsi1-scsi30)`,
@@ -186,6 +192,42 @@ const backupsSchema = z
   })
   .default({ keep: 10, required: true });
 
+export const PROXMOX_CSI_KEYS = ["datastore", "storageClass", "default", "fsType", "reclaimPolicy", "region", "version"] as const;
+
+// A Kubernetes label value (k8s.io/apimachinery validation IsValidLabelValue): at most 63
+// characters, alphanumerics with '-', '_' and '.' inside. Talos checks nodeLabels the same way.
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+// A Kubernetes object name (DNS-1123 subdomain), as a StorageClass name must be.
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** `storage.proxmoxCsi`: volumes as Proxmox disks through the Proxmox CSI plugin (components/proxmoxCsi.ts). */
+const proxmoxCsiSchema = z.strictObject({
+  datastore: datastore("the Proxmox datastore for volume disks, e.g. local-lvm"),
+  storageClass: z
+    .string(must("a Kubernetes object name such as proxmox"))
+    .max(253, must("a Kubernetes object name such as proxmox"))
+    .regex(DNS_SUBDOMAIN, must("a Kubernetes object name such as proxmox"))
+    .default("proxmox"),
+  default: bool("the StorageClass is the cluster's default").default(true),
+  fsType: z.enum(["ext4", "xfs"], must("ext4 or xfs")).default("ext4"),
+  reclaimPolicy: z.enum(["Retain", "Delete"], must("Retain (a released volume's disk stays) or Delete")).default("Retain"),
+  region: z
+    .string(must("a Kubernetes label value such as homelab (letters, digits, '-', '_', '.'; at most 63)"))
+    .min(1, must("a Kubernetes label value such as homelab (letters, digits, '-', '_', '.'; at most 63)"))
+    .max(63, must("a Kubernetes label value such as homelab (letters, digits, '-', '_', '.'; at most 63)"))
+    .regex(LABEL_VALUE, must("a Kubernetes label value such as homelab (letters, digits, '-', '_', '.'; at most 63)"))
+    .default("proxmox"),
+  version: z
+    .string(must("a proxmox-csi-plugin chart version such as 0.5.9"))
+    .regex(/^\d+\.\d+\.\d+$/, must("a proxmox-csi-plugin chart version such as 0.5.9"))
+    .default(DEFAULT_PROXMOX_CSI_VERSION),
+});
+
+export const STORAGE_KEYS = ["proxmoxCsi"] as const;
+
+/** Persistent volumes; without `proxmoxCsi`, none are provided. */
+const storageSchema = z.strictObject({ proxmoxCsi: proxmoxCsiSchema.optional() }).default({});
+
 export type RawNode = z.infer<typeof nodeSchema>;
 
 /** Every top-level key but `nodes`, which is validated node by node. */
@@ -200,9 +242,9 @@ export const settingsSchema = z.strictObject({
   // Checked node by node (validate.ts), which also says when it is missing.
   nodes: z.unknown().optional(),
   proxmoxNode: dnsLabel("pve").default("pve"),
-  isoDatastore: nonEmpty("a Proxmox datastore name that holds ISO images, e.g. local").default("local"),
+  isoDatastore: datastore("a Proxmox datastore name that holds ISO images, e.g. local").default("local"),
   isoDatastoreShared: bool("the ISO datastore is shared by every Proxmox host").default(false),
-  diskDatastore: nonEmpty("a Proxmox datastore name for VM disks, e.g. local-lvm").default("local-lvm"),
+  diskDatastore: datastore("a Proxmox datastore name for VM disks, e.g. local-lvm").default("local-lvm"),
   bridge: nonEmpty("a Proxmox bridge name, e.g. vmbr0").default("vmbr0"),
   vlanId: intRange(1, 4094, "a VLAN ID").optional(),
   cpuType: z.enum(CPU_TYPES, must(`one of ${CPU_TYPES.join(", ")} (Talos needs x86-64-v2)`)).default("host"),
@@ -243,6 +285,7 @@ export const settingsSchema = z.strictObject({
     .default(DEFAULT_NGINX_IMAGE),
   nginxNodePort: intRange(30000, 32767, "a NodePort").optional(),
   backups: backupsSchema,
+  storage: storageSchema,
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -261,6 +304,7 @@ export const STRUCTURED_KEYS = [
   "worker",
   "patches",
   "backups",
+  "storage",
 ];
 
 export const TOP_LEVEL_KEYS = Object.keys(settingsSchema.shape);

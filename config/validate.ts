@@ -12,6 +12,8 @@ import {
 } from "./domain";
 import {
   CILIUM_KEYS,
+  PROXMOX_CSI_KEYS,
+  STORAGE_KEYS,
   NETWORK_KEYS,
   NODE_KEYS,
   ROLE_KEYS,
@@ -222,6 +224,7 @@ function buildSpec(settings: Settings, nodes: NodeSpec[]): ClusterSpec {
       nodePort: settings.nginxNodePort,
     },
     backups: settings.backups,
+    storage: settings.storage,
   };
 }
 
@@ -267,6 +270,8 @@ const NESTED_KEYS: Record<string, readonly string[]> = {
   worker: ROLE_KEYS,
   network: NETWORK_KEYS,
   cilium: CILIUM_KEYS,
+  storage: STORAGE_KEYS,
+  proxmoxCsi: PROXMOX_CSI_KEYS,
   extraDisks: Object.keys(extraDiskSchema.shape),
   pci: Object.keys(pciSchema.shape),
   inlineManifests: ["name", "contents"],

@@ -14,6 +14,7 @@ import { getKubeconfig, getVersion } from "../talosapi/machine";
 import { kubeOperations, routeAvoidingNode, rolloutTimeouts, talosOperations, type NodeRef, type RolloutTimeouts, type TalosOperations } from "./operations";
 import { upgradeKubernetes, type KubernetesImages, type KubernetesUpgradeResult } from "./kubernetesUpgrade";
 import { removeNode, type RemoveNodeResult } from "./removeNode";
+import { volumesOfDriver, volumesRemovalProblem } from "./volumes";
 
 export { controlPlaneRemovalProblem, endpointRemovalProblem, removalWithReplacementProblem, removalWithUpgradeProblem } from "./departures";
 import { rolledReboot, rollout, type RolloutDeps, type RolloutEvent } from "./rollout";
@@ -233,6 +234,31 @@ export async function runKubernetesUpgrade(input: KubernetesUpgradeTaskInput, on
       cluster.close();
     }
   });
+}
+
+export interface VolumesCheckInput extends ClusterAccess {
+  /** The config key that installs the driver, named in the refusal (e.g. `storage.proxmoxCsi`). */
+  key: string;
+  /** The CSI driver name, e.g. `csi.proxmox.sinextra.dev`. */
+  driver: string;
+}
+
+/**
+ * Throws, naming what to delete first, while PersistentVolumes of `driver` exist (engines/volumes.ts);
+ * Kubernetes is reached through a control plane's kubeconfig, as the other tasks reach it.
+ */
+export async function runVolumesCheck(input: VolumesCheckInput): Promise<void> {
+  const tls = tlsFromClientConfiguration(input.clientConfiguration);
+  const clients = input.endpoints.map((endpoint) => connectTalos({ endpoint, tls }));
+  try {
+    const controlPlane = input.nodes.find((n) => n.role === "controlplane");
+    if (!controlPlane) throw new Error("the node list has no control plane");
+    const kube = kubeApiFromKubeconfig(await getKubeconfig(clients[0], controlPlane.ip));
+    const problem = volumesRemovalProblem(input.key, input.driver, await volumesOfDriver(kube, input.driver));
+    if (problem) throw new Error(problem);
+  } finally {
+    clients.forEach((c) => c.close());
+  }
 }
 
 /** Client certificates from the cluster's CAs (resources/talosCredentials.ts). */

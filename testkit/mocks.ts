@@ -57,6 +57,9 @@ export function unwrap(value: unknown): unknown {
 
 const hash = (text: string) => createHash("sha256").update(text).digest("hex");
 
+/** The secret part of the Proxmox API token the mocks create for the CSI plugin. */
+export const FAKE_PROXMOX_TOKEN_SECRET = "CSI-TOKEN-SECRET-VALUE";
+
 export const FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    client-key-data: S0VZ\n";
 /** What the credentials resource (resources/talosCredentials.ts) issues under mocks. */
 export const FAKE_CREDENTIALS = {
@@ -190,6 +193,9 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         return `${inputs.datastoreId}:${inputs.contentType}/${inputs.fileName}`;
       case "proxmoxve:index/vmLegacy:VmLegacy":
         return `${inputs.nodeName}/${inputs.vmId ?? "auto"}`;
+      // bpg v0.111.1 fwprovider/access/resource_user_token.go:186: `<user>!<token name>`.
+      case "proxmoxve:user/token:Token":
+        return `${inputs.userId}!${inputs.tokenName}`;
       default:
         return `${args.name}-id`;
     }
@@ -228,6 +234,9 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         return "renewBeforeMs" in inputs ? { ...inputs, ...FAKE_CREDENTIALS } : inputs;
       case "talos:cluster/kubeconfig:Kubeconfig":
         return { ...inputs, kubeconfigRaw: FAKE_KUBECONFIG };
+      // The full token, `<user>!<name>=<secret>` (bpg v0.111.1 proxmox/access/user_token.go:40).
+      case "proxmoxve:user/token:Token":
+        return { ...inputs, value: `${inputs.userId}!${inputs.tokenName}=${FAKE_PROXMOX_TOKEN_SECRET}` };
       case "proxmoxve:index/vmLegacy:VmLegacy": {
         // Proxmox picks the next free ID when none is given.
         const vmId = inputs.vmId ?? 100 + (parseInt(hash(args.name).slice(0, 6), 16) % 900);

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { taskModulePath } from "../resources/taskModule";
-import { readPendingChanges, readVersions, runKubernetesUpgrade, runRemoveNode, runRolledReboot, runUpgrade, type UpgradeTaskInput } from "../engines/tasks";
+import { readPendingChanges, readVersions, runKubernetesUpgrade, runRemoveNode, runRolledReboot, runUpgrade, runVolumesCheck, type UpgradeTaskInput } from "../engines/tasks";
 import { FAST_TIMEOUTS, fakeControlPlane, fakeWorker, milestones, startFakeCluster, type FakeCluster } from "./helpers/fakeCluster";
 import { serveFakeKube, type FakeKubeServer } from "./helpers/fakeKubeHttps";
 import { clientConfiguration, createTestPki, type TestPki } from "./helpers/talosPki";
@@ -51,7 +51,7 @@ const input = (c: FakeCluster, extra: Partial<UpgradeTaskInput> = {}): UpgradeTa
 test("the compiled task module the resource loads exists and exports the same tasks", () => {
   expect(fs.existsSync(taskModulePath())).toBe(true);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  expect(Object.keys(require(taskModulePath()) as object).sort()).toEqual(["compatibilityFailures", "connectCluster", "connectTalosOperations", "controlPlaneRemovalProblem", "credentialsChanged", "endpointRemovalProblem", "readPendingChanges", "readVersions", "removalWithReplacementProblem", "removalWithUpgradeProblem", "renewCredentials", "runKubernetesUpgrade", "runRemoveNode", "runRolledReboot", "runUpgrade", "upgradeCluster", "usableClientConfiguration"]);
+  expect(Object.keys(require(taskModulePath()) as object).sort()).toEqual(["compatibilityFailures", "connectCluster", "connectTalosOperations", "controlPlaneRemovalProblem", "credentialsChanged", "endpointRemovalProblem", "readPendingChanges", "readVersions", "removalWithReplacementProblem", "removalWithUpgradeProblem", "renewCredentials", "runKubernetesUpgrade", "runRemoveNode", "runRolledReboot", "runUpgrade", "runVolumesCheck", "upgradeCluster", "usableClientConfiguration"]);
 });
 
 test("connects with the client configuration, fetches the kubeconfig, drains over HTTPS and upgrades in order", async () => {
@@ -221,4 +221,21 @@ test("rolled reboots with hardware changes: those nodes through the Proxmox API 
   } finally {
     await pve.stop();
   }
+});
+
+describe("the CSI driver's removal check", () => {
+  const DRIVER = "csi.proxmox.sinextra.dev";
+  const check = (c: FakeCluster) => runVolumesCheck({ key: "storage.proxmoxCsi", driver: DRIVER, nodes: c.nodes, endpoints: [c.talos.address], clientConfiguration: clientConfiguration(pki), timeouts: FAST_TIMEOUTS });
+
+  test("reads the PersistentVolumes over HTTPS with the kubeconfig from a control plane, and refuses while the driver's exist", async () => {
+    const c = await start([fakeControlPlane(1), fakeWorker(1)]);
+    c.kube.collections.set("/api/v1/persistentvolumes", [{ metadata: { name: "pvc-1" }, spec: { csi: { driver: DRIVER }, claimRef: { namespace: "apps", name: "data" } }, status: { phase: "Bound" } }]);
+    await expect(check(c)).rejects.toThrow(/^removing storage\.proxmoxCsi is refused: 1 PersistentVolume\(s\) of csi\.proxmox\.sinextra\.dev still exist: pvc-1 \(claim apps\/data, Bound\)/);
+  });
+
+  test("passes once only other drivers' volumes remain", async () => {
+    const c = await start([fakeControlPlane(1), fakeWorker(1)]);
+    c.kube.collections.set("/api/v1/persistentvolumes", [{ metadata: { name: "nfs-1" }, spec: { csi: { driver: "nfs.csi.k8s.io" } } }]);
+    await expect(check(c)).resolves.toBeUndefined();
+  });
 });

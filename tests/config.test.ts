@@ -128,3 +128,25 @@ describe("validateConfig rejects bad input, naming the key and what is valid", (
     );
   });
 });
+
+describe("storage.proxmoxCsi", () => {
+  test("absent: no volumes", () => {
+    expect(validateConfig(base()).spec.storage).toEqual({});
+  });
+
+  test("only the datastore is required; the rest has the defaults of docs/configuration.md", () => {
+    expect(validateConfig({ ...base(), storage: { proxmoxCsi: { datastore: "local-lvm" } } }).spec.storage.proxmoxCsi).toEqual({
+      datastore: "local-lvm",
+      storageClass: "proxmox",
+      default: true,
+      fsType: "ext4",
+      reclaimPolicy: "Retain",
+      region: "proxmox",
+      version: "0.5.9",
+    });
+  });
+
+  test("a VM ID of 9999 is fine without the plugin", () => {
+    expect(() => validateConfig({ ...base(), nodes: [node(1), node(2), node(3, { vmId: 9999 })] })).not.toThrow();
+  });
+});

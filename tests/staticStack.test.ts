@@ -33,6 +33,15 @@ describe("program with Pulumi.static.yaml", () => {
   const docs = (node: string) => patches(node).flatMap((p) => YAML.parseAllDocuments(p).map((d) => d.toJS() as Record<string, unknown>));
   const byKind = (node: string, kind: string) => docs(node).filter((d) => d.kind === kind);
 
+  test("its persistent volumes: every node labelled with the default region and its host, the StorageClass on local-lvm", () => {
+    for (const [name] of NODES) {
+      const labels = docs(name).map((d) => (d.machine as { nodeLabels?: Record<string, string> } | undefined)?.nodeLabels).filter(Boolean);
+      expect(labels).toEqual([{ "topology.kubernetes.io/region": "proxmox", "topology.kubernetes.io/zone": "pve" }]);
+    }
+    expect(run.values.storage).toEqual({ storageClass: "proxmox", provisioner: "csi.proxmox.sinextra.dev", datastore: "local-lvm", default: true });
+    expect(run.mocks.ofType("kubernetes:helm.sh/v3:Release").map((r) => r.name)).toEqual(["cluster-csi-release"]);
+  });
+
   test("the ISO is the nocloud one, and so is the installer every machine config installs", () => {
     const downloads = run.mocks.ofType(ISO).map((r) => unwrap(r.inputs) as { url: string; fileName: string });
     expect(downloads.map((d) => [d.url.split("/").pop(), d.fileName.endsWith("-nocloud-amd64.iso")])).toEqual([["nocloud-amd64.iso", true]]);

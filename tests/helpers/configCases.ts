@@ -143,6 +143,17 @@ export const REJECTED_CONFIGS: [string, Record<string, unknown>, RegExp][] = [
   ["control plane outside the VIP's /24 with dhcp", { ...base(), nodes: [node(1), node(2, { ip: "10.0.11.12" }), node(3)] }, /^nodes\[1\]\.ip: 10\.0\.11\.12 is outside 10\.0\.10\.0\/24, the VIP's subnet \(a \/24 is assumed with DHCP\).*set network\.cidr to your subnet if it is larger$/],
   ["control plane outside a declared dhcp cidr", { ...base(), vip: "10.0.8.10", nodes: [node(1), node(2, { ip: "10.0.12.12" }), node(3)], network: { cidr: "10.0.8.0/22" } }, /^nodes\[1\]\.ip: 10\.0\.12\.12 is outside network\.cidr 10\.0\.8\.0\/22/],
   ["gateway with dhcp", { ...base(), network: { addressing: "dhcp", gateway: "10.0.10.1" } }, /^network\.gateway: only used with network\.addressing static/],
+  ["CSI datastore with a character Proxmox refuses", { ...base(), storage: { proxmoxCsi: { datastore: "local lvm" } } }, /^storage\.proxmoxCsi\.datastore: must be the Proxmox datastore for volume disks, e\.g\. local-lvm, got "local lvm"/],
+  ["CSI datastore of one character", { ...base(), storage: { proxmoxCsi: { datastore: "l" } } }, /^storage\.proxmoxCsi\.datastore: must be the Proxmox datastore/],
+  ["CSI without a datastore", { ...base(), storage: { proxmoxCsi: {} } }, /^storage\.proxmoxCsi\.datastore: is required: the Proxmox datastore for volume disks/],
+  ["CSI region that is no label value", { ...base(), storage: { proxmoxCsi: { datastore: "local-lvm", region: "home lab" } } }, /^storage\.proxmoxCsi\.region: must be a Kubernetes label value such as homelab/],
+  ["CSI storage class that is no object name", { ...base(), storage: { proxmoxCsi: { datastore: "local-lvm", storageClass: "Fast_Disks" } } }, /^storage\.proxmoxCsi\.storageClass: must be a Kubernetes object name such as proxmox, got "Fast_Disks"/],
+  ["CSI fsType", { ...base(), storage: { proxmoxCsi: { datastore: "local-lvm", fsType: "btrfs" } } }, /^storage\.proxmoxCsi\.fsType: must be ext4 or xfs, got "btrfs"/],
+  ["misspelt CSI key", { ...base(), storage: { proxmoxCsi: { datastore: "local-lvm", reclaimPolcy: "Delete" } } }, /^storage\.proxmoxCsi\.reclaimPolcy: unknown key; did you mean reclaimPolicy\? Valid keys: datastore, storageClass, default, fsType, reclaimPolicy, region, version/],
+  ["CSI with cni none", { ...base(), cni: "none", workloadEnabled: false, storage: { proxmoxCsi: { datastore: "local-lvm" } } }, /^storage\.proxmoxCsi: needs a pod network the program installs \(cni is none/],
+  ["CSI beside a VM with ID 9999", { ...base(), nodes: [node(1), node(2), node(3, { vmId: 9999 })], storage: { proxmoxCsi: { datastore: "local-lvm" } } }, /^nodes\[2\]\.vmId: 9999 is the VM ID the Proxmox CSI plugin \(storage\.proxmoxCsi\) files every volume disk under/],
+  ["CSI with a cluster name too long for its Proxmox user", { ...base(), clusterName: "a".repeat(57), storage: { proxmoxCsi: { datastore: "local-lvm" } } }, /^storage\.proxmoxCsi: the plugin's Proxmox user a{57}-csi@pve would be longer than the 64 characters Proxmox allows/],
+  ["diskDatastore with a character Proxmox refuses", { ...base(), diskDatastore: "local/lvm" }, /^diskDatastore: must be a Proxmox datastore name for VM disks, e\.g\. local-lvm, got "local\/lvm"/],
   ["duplicate inline manifest names", { ...base(), inlineManifests: [{ name: "a", contents: "x: 1" }, { name: "a", contents: "y: 2" }] }, /^inlineManifests\[1\]\.name: a is already used by inlineManifests\[0\]/],
 ];
 

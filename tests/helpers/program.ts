@@ -61,6 +61,10 @@ export interface RegistrationRequest {
   aliases: AliasSpec[];
   /** Hook names by kind, e.g. `{ beforeUpdate: ["talos-health"] }`. */
   hooks: Record<string, string[]>;
+  /** The provider reference `<provider urn>::<id>` ("" for the default provider). */
+  provider: string;
+  /** Outputs the engine stores as secrets whatever the provider says. */
+  additionalSecretOutputs: string[];
 }
 
 /** One alias as the engine receives it: a full URN, or a spec relative to the resource. */
@@ -111,6 +115,8 @@ function describeRequest(req: any, urn: string): RegistrationRequest {
           },
     ),
     hooks,
+    provider: req.getProvider(),
+    additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
   };
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */

@@ -53,6 +53,9 @@ export const REPLACED_ON_CHANGE: Record<string, string[]> = {
   // Service's clusterIP are immutable (pulumi-kubernetes replaces on them).
   "kubernetes:apps/v1:Deployment": ["metadata.name", "metadata.namespace", "spec.selector"],
   "kubernetes:core/v1:Service": ["metadata.name", "metadata.namespace", "spec.clusterIP"],
+  // pulumi-kubernetes v4.32.0 provider/pkg/provider/diff.go:70-77 (parameters, provisioner); our
+  // StorageClass adds reclaimPolicy and volumeBindingMode through replaceOnChanges.
+  "kubernetes:storage.k8s.io/v1:StorageClass": ["metadata.name", "parameters", "provisioner"],
 };
 
 export type Op = "create" | "update" | "replace" | "delete";

@@ -1,0 +1,177 @@
+import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+import * as YAML from "yaml";
+import { PROXMOX_CSI_CHART, PROXMOX_CSI_DRIVER, type ProxmoxCsiSpec } from "../config/domain";
+
+/**
+ * The Proxmox privileges the plugin documents for its role (sergelogvinov/proxmox-csi-plugin v0.19.1
+ * docs/install.md:16-22): read VMs, attach disks to them, create and delete disks on datastores.
+ */
+export const PROXMOX_CSI_PRIVILEGES = ["Datastore.Allocate", "Datastore.AllocateSpace", "Datastore.Audit", "VM.Audit", "VM.Config.Disk"];
+
+/** Where the plugin runs; the chart's docs put it in this namespace (docs/install.md:96-101). */
+export const PROXMOX_CSI_NAMESPACE = "csi-proxmox";
+export const PROXMOX_CSI_CONFIG_SECRET = "proxmox-csi-config";
+
+/** The `storage` output: what a PersistentVolumeClaim names. */
+export interface StorageSummary {
+  storageClass: string;
+  provisioner: string;
+  datastore: string;
+  default: boolean;
+}
+
+export interface ProxmoxCsiArgs {
+  clusterName: string;
+  csi: ProxmoxCsiSpec;
+  /** The Proxmox API endpoint of the program's provider, e.g. `https://pve.example:8006/`; the plugin's pods must reach it too. */
+  proxmoxEndpoint: pulumi.Input<string>;
+  /** Skip TLS verification of the Proxmox API, as the program's provider does. */
+  insecure?: pulumi.Input<boolean | undefined>;
+  /** The cluster's Kubernetes provider: ready after the health gate and the CNI. */
+  provider: k8s.Provider;
+}
+
+/** The Proxmox names of the plugin's role, user and token (a user name is at most 64 characters: pve-access-control 9.1.1 Auth/Plugin.pm:121-133). Pure. */
+export function proxmoxCsiIdentity(clusterName: string): { roleId: string; userId: string; tokenName: string } {
+  return { roleId: `${clusterName}-csi`, userId: `${clusterName}-csi@pve`, tokenName: "csi" };
+}
+
+/** `https://host:8006/` (with or without `/api2/json`) as the plugin's `url` (docs/install.md:123). Pure. */
+export function proxmoxApiUrl(endpoint: string): string {
+  return `${endpoint.replace(/\/+$/, "").replace(/\/api2\/json$/, "")}/api2/json`;
+}
+
+/**
+ * The secret of a token from the provider's `value`, `<user>@<realm>!<name>=<secret>`
+ * (bpg/terraform-provider-proxmox v0.111.1 proxmox/access/user_token.go:40): the text after the last
+ * `=`, as a user name may hold one (pve-access-control Auth/Plugin.pm:35). Pure.
+ */
+export function tokenSecretOf(value: string): string {
+  return value.slice(value.lastIndexOf("=") + 1);
+}
+
+/** The plugin's config file (pkg/proxmoxpool/pool.go:38-48; config.go:88-117 requires the region and an http URL). Pure. */
+export function pluginConfig(csi: ProxmoxCsiSpec, cluster: { url: string; insecure: boolean; tokenId: string; tokenSecret: string }): string {
+  return YAML.stringify({ clusters: [{ url: cluster.url, insecure: cluster.insecure, token_id: cluster.tokenId, token_secret: cluster.tokenSecret, region: csi.region }] });
+}
+
+/**
+ * The chart's values. The config comes from our Secret, whose change the chart's own checksum
+ * would not see (charts/proxmox-csi-plugin/templates/controller-deployment.yaml:19-20 hashes
+ * `.Values.config` only), so the controller carries the config's hash as a pod annotation. The
+ * controller, the only part that reads the token (controller-deployment.yaml:56,71-72), runs on
+ * control planes. The StorageClass is ours, not the chart's. Pure.
+ */
+export function proxmoxCsiValues(configHash: string): Record<string, unknown> {
+  return {
+    createNamespace: false,
+    existingConfigSecret: PROXMOX_CSI_CONFIG_SECRET,
+    existingConfigSecretKey: "config.yaml",
+    // The controller's pod annotations (controller-deployment.yaml:21); the top-level podAnnotations would restart the node plugins too.
+    controller: { podAnnotations: { "talos-proxmox/config-sha256": configHash } },
+    nodeSelector: { "node-role.kubernetes.io/control-plane": "" },
+    tolerations: [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }],
+    storageClass: [],
+  };
+}
+
+/** The StorageClass (as the chart would render it: templates/storageclass.yaml, _storage.tpl). Pure. */
+export function storageClassArgs(csi: ProxmoxCsiSpec): k8s.storage.v1.StorageClassArgs {
+  return {
+    metadata: { name: csi.storageClass, annotations: csi.default ? { "storageclass.kubernetes.io/is-default-class": "true" } : undefined },
+    provisioner: PROXMOX_CSI_DRIVER,
+    parameters: { storage: csi.datastore, "csi.storage.k8s.io/fstype": csi.fsType },
+    reclaimPolicy: csi.reclaimPolicy,
+    // Wait for the pod: the disk is made on its node's Proxmox host.
+    volumeBindingMode: "WaitForFirstConsumer",
+    allowVolumeExpansion: true,
+  };
+}
+
+/** The `storage` output. Pure. */
+export function storageSummary(csi: ProxmoxCsiSpec): StorageSummary {
+  return { storageClass: csi.storageClass, provisioner: PROXMOX_CSI_DRIVER, datastore: csi.datastore, default: csi.default };
+}
+
+/**
+ * Persistent volumes as Proxmox disks (`storage.proxmoxCsi`): the plugin's Proxmox role, user, ACL
+ * and API token (through the program's Proxmox provider), then, on the cluster once it is healthy
+ * and has its CNI, a privileged namespace, the token as a Secret, the pinned chart, and the
+ * StorageClass. The token is a Pulumi secret from the provider's output to the Secret.
+ */
+export class ProxmoxCsi extends pulumi.ComponentResource {
+  /** The StorageClass, provisioner and datastore. */
+  public readonly storage: StorageSummary;
+  /** The plugin's Helm release. */
+  public readonly release: k8s.helm.v3.Release;
+  public readonly storageClass: k8s.storage.v1.StorageClass;
+
+  constructor(name: string, args: ProxmoxCsiArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("talos-proxmox:storage:ProxmoxCsi", name, {}, opts);
+    const token = this.proxmoxToken(name, args.clusterName);
+    const config = pulumi
+      .all([args.proxmoxEndpoint, args.insecure, token.id, token.value])
+      .apply(([endpoint, insecure, tokenId, value]) =>
+        pluginConfig(args.csi, { url: proxmoxApiUrl(endpoint), insecure: insecure ?? false, tokenId, tokenSecret: tokenSecretOf(value ?? "") }),
+      );
+    const onCluster = { parent: this, provider: args.provider };
+    const namespace = new k8s.core.v1.Namespace(
+      `${name}-namespace`,
+      {
+        // The node plugin is privileged (charts/proxmox-csi-plugin/templates/node-deployment.yaml); Talos enforces baseline elsewhere (talos v1.13.9 pkg/machinery/config/generate/init.go:106-126).
+        metadata: { name: PROXMOX_CSI_NAMESPACE, labels: { "pod-security.kubernetes.io/enforce": "privileged", "pod-security.kubernetes.io/audit": "baseline", "pod-security.kubernetes.io/warn": "baseline" } },
+      },
+      { ...onCluster, deleteBeforeReplace: true },
+    );
+    const secret = new k8s.core.v1.Secret(
+      `${name}-config`,
+      { metadata: { name: PROXMOX_CSI_CONFIG_SECRET, namespace: namespace.metadata.name }, stringData: { "config.yaml": pulumi.secret(config) } },
+      { ...onCluster, deleteBeforeReplace: true },
+    );
+    const configHash = pulumi.secret(config).apply((text) => createHash("sha256").update(text).digest("hex"));
+    this.release = new k8s.helm.v3.Release(
+      `${name}-release`,
+      {
+        name: "proxmox-csi-plugin",
+        chart: PROXMOX_CSI_CHART,
+        version: args.csi.version,
+        namespace: namespace.metadata.name,
+        createNamespace: false,
+        values: configHash.apply(proxmoxCsiValues),
+        // Wait until the controller and the node plugins run: the StorageClass comes after them.
+        skipAwait: false,
+        timeout: 600,
+      },
+      { ...onCluster, dependsOn: [secret] },
+    );
+    // Kubernetes refuses any update of parameters, provisioner, reclaimPolicy or volumeBindingMode
+    // (pkg/apis/storage/validation ValidateStorageClassUpdate); pulumi-kubernetes replaces on the
+    // first two only (v4.32.0 provider/pkg/provider/diff.go:70-77). Same name: delete first.
+    this.storageClass = new k8s.storage.v1.StorageClass(`${name}-class`, storageClassArgs(args.csi), {
+      ...onCluster,
+      dependsOn: [this.release],
+      replaceOnChanges: ["reclaimPolicy", "volumeBindingMode"],
+      deleteBeforeReplace: true,
+    });
+    this.storage = storageSummary(args.csi);
+    this.registerOutputs({ storage: this.storage });
+  }
+
+  /** The plugin's role (its documented privileges only), user, ACL at `/` (docs/install.md:26-30) and token. */
+  private proxmoxToken(name: string, clusterName: string): proxmoxve.user.Token {
+    const id = proxmoxCsiIdentity(clusterName);
+    const role = new proxmoxve.RoleLegacy(`${name}-role`, { roleId: id.roleId, privileges: PROXMOX_CSI_PRIVILEGES }, { parent: this });
+    const user = new proxmoxve.UserLegacy(`${name}-user`, { userId: id.userId, comment: `Proxmox CSI plugin of the Talos cluster ${clusterName} (talos-proxmox)` }, { parent: this });
+    const acl = new proxmoxve.Acl(`${name}-acl`, { path: "/", roleId: role.roleId, userId: user.userId, propagate: true }, { parent: this });
+    // Without privilege separation the token has its user's privileges, which are the role's alone
+    // (pve-access-control 9.1.1 RPCEnvironment.pm:131-135), so one ACL serves both.
+    return new proxmoxve.user.Token(
+      `${name}-token`,
+      { userId: user.userId, tokenName: id.tokenName, privilegesSeparation: false, comment: `Proxmox CSI plugin of ${clusterName}` },
+      { parent: this, dependsOn: [acl], additionalSecretOutputs: ["value"] },
+    );
+  }
+}
