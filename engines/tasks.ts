@@ -250,15 +250,22 @@ export interface VolumesCheckInput extends ClusterAccess {
 export async function runVolumesCheck(input: VolumesCheckInput): Promise<void> {
   const tls = tlsFromClientConfiguration(input.clientConfiguration);
   const clients = input.endpoints.map((endpoint) => connectTalos({ endpoint, tls }));
+  let volumes;
   try {
     const controlPlane = input.nodes.find((n) => n.role === "controlplane");
     if (!controlPlane) throw new Error("the node list has no control plane");
-    const kube = kubeApiFromKubeconfig(await getKubeconfig(clients[0], controlPlane.ip));
-    const problem = volumesRemovalProblem(input.key, input.driver, await volumesOfDriver(kube, input.driver));
-    if (problem) throw new Error(problem);
+    const kubeconfig = await getKubeconfig(clients[0], controlPlane.ip, { timeoutMs: rolloutTimeouts(input.timeouts).callMs });
+    volumes = await volumesOfDriver(kubeApiFromKubeconfig(kubeconfig), input.driver);
+  } catch (error) {
+    throw new Error(
+      `removing ${input.key} needs the cluster's PersistentVolumes, which could not be read (${(error as Error).message}). ` +
+        `Run pulumi up again once the control planes answer. If the cluster is gone for good, pulumi destroy removes everything without this check`,
+    );
   } finally {
     clients.forEach((c) => c.close());
   }
+  const problem = volumesRemovalProblem(input.key, input.driver, volumes);
+  if (problem) throw new Error(problem);
 }
 
 /** Client certificates from the cluster's CAs (resources/talosCredentials.ts). */

@@ -239,3 +239,13 @@ describe("the CSI driver's removal check", () => {
     await expect(check(c)).resolves.toBeUndefined();
   });
 });
+
+test("the CSI driver's removal check says so when the cluster cannot be read", async () => {
+  const c = await start([fakeControlPlane(1)]);
+  const endpoints = [c.talos.address];
+  await cluster!.stop();
+  cluster = undefined;
+  await expect(
+    runVolumesCheck({ key: "storage.proxmoxCsi", driver: "csi.proxmox.sinextra.dev", nodes: c.nodes, endpoints, clientConfiguration: clientConfiguration(pki), timeouts: FAST_TIMEOUTS }),
+  ).rejects.toThrow(/^removing storage\.proxmoxCsi needs the cluster's PersistentVolumes, which could not be read \(.+\)\. Run pulumi up again once the control planes answer/);
+});
