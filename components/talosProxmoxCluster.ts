@@ -357,7 +357,7 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
   private withCni(name: string, kubeconfig: pulumi.Output<string>): pulumi.Output<string> {
     const cni = this.spec.talos.cni;
     if (cni.name !== "cilium") return kubeconfig;
-    const system = new k8s.Provider(`${name}-k8s-cni`, { kubeconfig, deleteUnreachable: true }, { parent: this });
+    const system = new k8s.Provider(`${name}-k8s-cni`, { kubeconfig, deleteUnreachable: true, clusterIdentifier: kubernetesClusterIdentifier(name) }, { parent: this });
     this.cilium = installCilium(name, cni, system, this);
     return pulumi.secret(pulumi.all([kubeconfig, this.cilium.status]).apply(([raw]) => raw));
   }
@@ -370,6 +370,7 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
         kubeconfig,
         // A destroy after the VMs are gone drops these objects from state instead of failing.
         deleteUnreachable: true,
+        clusterIdentifier: kubernetesClusterIdentifier(name),
       },
       {
         parent: this,
@@ -388,6 +389,19 @@ function requireConnectionForStorage(spec: ClusterSpec, proxmox: ProxmoxConnecti
     [`storage.proxmoxCsi: the Proxmox CSI plugin needs the Proxmox API: pass \`proxmox\` (its endpoint and credentials, as the proxmoxve provider's) to the component; the stack program passes its proxmoxve:endpoint`],
     `TalosProxmoxCluster "${name}" arguments`,
   );
+}
+
+/**
+ * The identity of the cluster behind both Kubernetes providers. Without one, pulumi-kubernetes
+ * replaces a provider, and with it every object on it (Cilium, the CSI plugin, NGINX), whenever the
+ * kubeconfig's server or CA changes (setting `vip`, removing the control plane the endpoint names)
+ * or is not known yet in a preview (pulumi/pulumi-kubernetes v4.32.0 provider/pkg/provider/provider.go
+ * DiffConfig:486-516,539-556); with one, only a change of the identifier replaces it. The machine
+ * secrets, so the cluster, never change under a component name: the identifier is that name. Adding
+ * it to an existing provider is an update, not a replacement (the same function, :486-492). Pure.
+ */
+export function kubernetesClusterIdentifier(name: string): string {
+  return `talos-proxmox:${name}`;
 }
 
 /** Whether the Args are a config `validateConfig` returned (a spec with its warnings), not settings. */

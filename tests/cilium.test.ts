@@ -85,6 +85,8 @@ describe("the order with Cilium", () => {
     const system = req("pulumi:providers:kubernetes", "cluster-k8s-cni");
     expect(system.propertyDependencies.kubeconfig).toContain(req("pulumi-nodejs:dynamic:Resource", "cluster-credentials").urn);
     expect(system.propertyDependencies.kubeconfig).toContain(gate);
+    // Replacing this provider would replace the Cilium release, the cluster's network (see kubernetesClusterIdentifier).
+    expect(run.mocks.ofType("pulumi:providers:kubernetes").find((p) => p.name === "cluster-k8s-cni")!.inputs.clusterIdentifier).toBe("talos-proxmox:cluster");
   });
 
   test("the cluster's provider, and so NGINX and every workload on it, waits for the Cilium release", () => {

@@ -102,6 +102,10 @@ describe("program with Pulumi.dev.yaml", () => {
     expect(String(provider.inputs.deleteUnreachable)).toBe("true");
   });
 
+  test("the Kubernetes provider names its cluster, so a new endpoint or CA (setting vip) updates it instead of replacing it and everything on it", () => {
+    expect(run.mocks.ofType("pulumi:providers:kubernetes").map((p) => [p.name, p.inputs.clusterIdentifier])).toEqual([["cluster-k8s", "talos-proxmox:cluster"]]);
+  });
+
   test("kubeconfig and talosconfig are secret outputs", async () => {
     expect(await run.pulumi.isSecret(run.outputs.kubeconfig)).toBe(true);
     expect(await run.pulumi.isSecret(run.outputs.talosconfig)).toBe(true);
