@@ -61,6 +61,12 @@ export interface RegistrationRequest {
   aliases: AliasSpec[];
   /** Hook names by kind, e.g. `{ beforeUpdate: ["talos-health"] }`. */
   hooks: Record<string, string[]>;
+  /**
+   * Every other field of the request (plugin version, provider reference, protect, timeouts, ...):
+   * the request as the SDK's protobuf `toObject` gives it, without the inputs (`object`, recorded by
+   * the mocks) and the registration's source position and stack trace (lines of this repository's code).
+   */
+  otherFields: Record<string, unknown>;
 }
 
 /** One alias as the engine receives it: a full URN, or a spec relative to the resource. */
@@ -111,6 +117,9 @@ function describeRequest(req: any, urn: string): RegistrationRequest {
           },
     ),
     hooks,
+    otherFields: Object.fromEntries(
+      Object.entries(req.toObject() as Record<string, unknown>).filter(([key]) => !["object", "sourceposition", "stacktrace"].includes(key)),
+    ),
   };
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
