@@ -23,11 +23,12 @@ function recorded(run: ProgramRun) {
 }
 
 describe.each([
-  ["dev", "dev"],
-  ["static", "static"],
-])("what Pulumi.%s.yaml registers", (_, stack) => {
+  ["Pulumi.dev.yaml", "dev", {}],
+  ["Pulumi.static.yaml (workers, static addresses)", "static", {}],
+  ["Pulumi.dev.yaml with cni: cilium", "dev", { "talos-proxmox:cni": "cilium" }],
+])("what %s registers", (_, stack, extra: Record<string, string>) => {
   test("resources, options, inputs, invokes and outputs are as recorded", async () => {
-    const run = await runProgram({ ...stackConfig(stack), ...PROXMOX_CONFIG }, { stack });
+    const run = await runProgram({ ...stackConfig(stack), ...extra, ...PROXMOX_CONFIG }, { stack });
     expect(recorded(run)).toMatchSnapshot();
   });
 });
