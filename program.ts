@@ -8,28 +8,39 @@ import { NginxApp } from "./components/nginxApp";
 import { createProxmoxProvider, proxmoxApiConnection } from "./stack/proxmoxConnection";
 import { TalosProxmoxCluster } from "./components/talosProxmoxCluster";
 
+/** What the SDK's promise-tracking stacks read as instead of a formatted trace. */
+export const UNRECORDED_PROMISE_STACK = "(stack not recorded: set PULUMI_DEBUG_PROMISE_LEAKS to record it)";
+
+type StackFormatter = ((error: Error, frames: NodeJS.CallSite[]) => unknown) & { elidesPromiseStacks?: true };
+
+/** Is this the stack of the Error the SDK makes in `debuggablePromise` for its promise-leak report? */
+function isPromiseTrackingStack(frames: NodeJS.CallSite[]): boolean {
+  const top = frames[0];
+  return top?.getFunctionName() === "debuggablePromise" && /[\\/]runtime[\\/]debuggable\.js$/.test(top.getFileName() ?? "");
+}
+
 /**
- * Runs `build` with V8's own stack formatting instead of the source-mapping one ts-node installs.
- * The SDK formats a stack trace for every promise it makes (four per output property of every
- * resource: pulumi/pulumi v3.248.0 sdk/nodejs/runtime/rpc.ts transferProperties, debuggable.ts
- * debuggablePromise), kept only for its promise-leak report; mapping each through source maps was
- * most of the program's evaluation time. Errors format their stack when it is first read, after
- * this returns, so they are still mapped; with PULUMI_DEBUG_PROMISE_LEAKS set nothing changes.
+ * The SDK reads a stack trace for every promise it tracks (four per output property of every
+ * resource, pulumi/pulumi v3.248.0 sdk/nodejs/runtime/debuggable.ts:84, via rpc.ts
+ * transferProperties), and prints it only in the promise-leak report of PULUMI_DEBUG_PROMISE_LEAKS
+ * (debuggable.ts:53-56,68). Formatting them through ts-node's source maps was most of the program's
+ * evaluation time. This wraps the installed formatter: those stacks read as a constant, every other
+ * stack is formatted as before, so errors and the source positions the SDK records for each resource
+ * (resource.ts Resource.callsites, kept in the state as sourcePosition) stay mapped. Without a
+ * formatter (plain JavaScript) or with PULUMI_DEBUG_PROMISE_LEAKS set, nothing changes. Idempotent.
  */
-export function withPlainPromiseStacks<T>(build: () => T): T {
-  if (process.env.PULUMI_DEBUG_PROMISE_LEAKS) return build();
-  const errors = Error as { prepareStackTrace?: unknown };
-  const mapped = errors.prepareStackTrace;
-  errors.prepareStackTrace = undefined;
-  try {
-    return build();
-  } finally {
-    errors.prepareStackTrace = mapped;
-  }
+export function elidePromiseTrackingStacks(): void {
+  const errors = Error as { prepareStackTrace?: StackFormatter };
+  const format = errors.prepareStackTrace;
+  if (process.env.PULUMI_DEBUG_PROMISE_LEAKS || format === undefined || format.elidesPromiseStacks) return;
+  const eliding: StackFormatter = (error, frames) => (isPromiseTrackingStack(frames) ? UNRECORDED_PROMISE_STACK : format(error, frames));
+  eliding.elidesPromiseStacks = true;
+  errors.prepareStackTrace = eliding;
 }
 
 export function main() {
-  return withPlainPromiseStacks(stackProgram);
+  elidePromiseTrackingStacks();
+  return stackProgram();
 }
 
 function stackProgram() {

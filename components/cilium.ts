@@ -1,4 +1,7 @@
-import * as k8s from "@pulumi/kubernetes";
+// Types from the package; classes from their own modules: the package's index loads every API
+// group (about 120 modules, 40 ms of each start) and these use three (docs/performance.md).
+import type * as k8s from "@pulumi/kubernetes";
+import { Release } from "@pulumi/kubernetes/helm/v3/release";
 import * as pulumi from "@pulumi/pulumi";
 import { CILIUM_CHART_REPO, CniSpec } from "../config/domain";
 
@@ -58,5 +61,5 @@ export function ciliumReleaseArgs(cilium: CiliumSpec): k8s.helm.v3.ReleaseArgs {
 
 /** Installs Cilium through `provider` (see ciliumReleaseArgs). */
 export function installCilium(name: string, cilium: CiliumSpec, provider: k8s.Provider, parent: pulumi.Resource): k8s.helm.v3.Release {
-  return new k8s.helm.v3.Release(`${name}-cilium`, ciliumReleaseArgs(cilium), { parent, provider });
+  return new Release(`${name}-cilium`, ciliumReleaseArgs(cilium), { parent, provider });
 }

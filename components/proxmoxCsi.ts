@@ -1,5 +1,13 @@
-import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
-import * as k8s from "@pulumi/kubernetes";
+import type * as k8s from "@pulumi/kubernetes";
+// Each class from its own module, as the other components do: the packages' indexes load every module (docs/performance.md).
+import { Acl } from "@muhlba91/pulumi-proxmoxve/acl";
+import { RoleLegacy } from "@muhlba91/pulumi-proxmoxve/roleLegacy";
+import { UserLegacy } from "@muhlba91/pulumi-proxmoxve/userLegacy";
+import { Token } from "@muhlba91/pulumi-proxmoxve/user/token";
+import { Release } from "@pulumi/kubernetes/helm/v3/release";
+import { Namespace } from "@pulumi/kubernetes/core/v1/namespace";
+import { Secret } from "@pulumi/kubernetes/core/v1/secret";
+import { StorageClass } from "@pulumi/kubernetes/storage/v1/storageClass";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import * as YAML from "yaml";
@@ -106,8 +114,8 @@ export class ProxmoxCsi extends pulumi.ComponentResource {
   /** The StorageClass, provisioner and datastore. */
   public readonly storage: StorageSummary;
   /** The plugin's Helm release. */
-  public readonly release: k8s.helm.v3.Release;
-  public readonly storageClass: k8s.storage.v1.StorageClass;
+  public readonly release: Release;
+  public readonly storageClass: StorageClass;
 
   constructor(name: string, args: ProxmoxCsiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-proxmox:storage:ProxmoxCsi", name, {}, opts);
@@ -118,7 +126,7 @@ export class ProxmoxCsi extends pulumi.ComponentResource {
         pluginConfig(args.csi, { url: proxmoxApiUrl(endpoint), insecure: insecure ?? false, tokenId, tokenSecret: tokenSecretOf(value ?? "") }),
       );
     const onCluster = { parent: this, provider: args.provider };
-    const namespace = new k8s.core.v1.Namespace(
+    const namespace = new Namespace(
       `${name}-namespace`,
       {
         // The node plugin is privileged (charts/proxmox-csi-plugin/templates/node-deployment.yaml); Talos enforces baseline elsewhere (talos v1.13.9 pkg/machinery/config/generate/init.go:106-126).
@@ -126,13 +134,13 @@ export class ProxmoxCsi extends pulumi.ComponentResource {
       },
       { ...onCluster, deleteBeforeReplace: true },
     );
-    const secret = new k8s.core.v1.Secret(
+    const secret = new Secret(
       `${name}-config`,
       { metadata: { name: PROXMOX_CSI_CONFIG_SECRET, namespace: namespace.metadata.name }, stringData: { "config.yaml": pulumi.secret(config) } },
       { ...onCluster, deleteBeforeReplace: true },
     );
     const configHash = pulumi.secret(config).apply((text) => createHash("sha256").update(text).digest("hex"));
-    this.release = new k8s.helm.v3.Release(
+    this.release = new Release(
       `${name}-release`,
       {
         name: "proxmox-csi-plugin",
@@ -150,7 +158,7 @@ export class ProxmoxCsi extends pulumi.ComponentResource {
     // Kubernetes refuses any update of parameters, provisioner, reclaimPolicy or volumeBindingMode
     // (pkg/apis/storage/validation ValidateStorageClassUpdate); pulumi-kubernetes replaces on the
     // first two only (v4.32.0 provider/pkg/provider/diff.go:70-77). Same name: delete first.
-    this.storageClass = new k8s.storage.v1.StorageClass(`${name}-class`, storageClassArgs(args.csi), {
+    this.storageClass = new StorageClass(`${name}-class`, storageClassArgs(args.csi), {
       ...onCluster,
       dependsOn: [this.release],
       replaceOnChanges: ["reclaimPolicy", "volumeBindingMode"],
@@ -161,14 +169,14 @@ export class ProxmoxCsi extends pulumi.ComponentResource {
   }
 
   /** The plugin's role (its documented privileges only), user, ACL at `/` (docs/install.md:26-30) and token. */
-  private proxmoxToken(name: string, clusterName: string): proxmoxve.user.Token {
+  private proxmoxToken(name: string, clusterName: string): Token {
     const id = proxmoxCsiIdentity(clusterName);
-    const role = new proxmoxve.RoleLegacy(`${name}-role`, { roleId: id.roleId, privileges: PROXMOX_CSI_PRIVILEGES }, { parent: this });
-    const user = new proxmoxve.UserLegacy(`${name}-user`, { userId: id.userId, comment: `Proxmox CSI plugin of the Talos cluster ${clusterName} (talos-proxmox)` }, { parent: this });
-    const acl = new proxmoxve.Acl(`${name}-acl`, { path: "/", roleId: role.roleId, userId: user.userId, propagate: true }, { parent: this });
+    const role = new RoleLegacy(`${name}-role`, { roleId: id.roleId, privileges: PROXMOX_CSI_PRIVILEGES }, { parent: this });
+    const user = new UserLegacy(`${name}-user`, { userId: id.userId, comment: `Proxmox CSI plugin of the Talos cluster ${clusterName} (talos-proxmox)` }, { parent: this });
+    const acl = new Acl(`${name}-acl`, { path: "/", roleId: role.roleId, userId: user.userId, propagate: true }, { parent: this });
     // Without privilege separation the token has its user's privileges, which are the role's alone
     // (pve-access-control 9.1.1 RPCEnvironment.pm:131-135), so one ACL serves both.
-    return new proxmoxve.user.Token(
+    return new Token(
       `${name}-token`,
       { userId: user.userId, tokenName: id.tokenName, privilegesSeparation: false, comment: `Proxmox CSI plugin of ${clusterName}` },
       { parent: this, dependsOn: [acl], additionalSecretOutputs: ["value"] },

@@ -1,4 +1,6 @@
-import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+// Types from the package; classes from their own modules: the package's index loads every
+// resource module (about 40) and the program uses three (docs/performance.md).
+import { File as ProxmoxFile } from "@muhlba91/pulumi-proxmoxve/download/file";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import * as talos from "../sdk/talos";
@@ -93,7 +95,7 @@ export class TalosImage extends pulumi.ComponentResource {
     this.isoFileIds = {};
     const downloadHosts = args.sharedIsoHost ? [args.sharedIsoHost] : [...new Set(args.hosts)].sort();
     for (const host of downloadHosts) {
-      const iso = new proxmoxve.download.File(
+      const iso = new ProxmoxFile(
         `${name}-iso-${host}`,
         {
           nodeName: host,

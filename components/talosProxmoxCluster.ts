@@ -1,4 +1,7 @@
-import * as k8s from "@pulumi/kubernetes";
+// Types from the package; classes from their own modules: the package's index loads every API
+// group (about 120 modules, 40 ms of each start) and these use three (docs/performance.md).
+import type * as k8s from "@pulumi/kubernetes";
+import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 import { Settings } from "../config/schema";
 import { ClusterSpec, NodeSpec, imagePlatform } from "../config/domain";
@@ -357,14 +360,14 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
   private withCni(name: string, kubeconfig: pulumi.Output<string>): pulumi.Output<string> {
     const cni = this.spec.talos.cni;
     if (cni.name !== "cilium") return kubeconfig;
-    const system = new k8s.Provider(`${name}-k8s-cni`, { kubeconfig, deleteUnreachable: true, clusterIdentifier: kubernetesClusterIdentifier(name) }, { parent: this });
+    const system = new KubernetesProvider(`${name}-k8s-cni`, { kubeconfig, deleteUnreachable: true, clusterIdentifier: kubernetesClusterIdentifier(name) }, { parent: this });
     this.cilium = installCilium(name, cni, system, this);
     return pulumi.secret(pulumi.all([kubeconfig, this.cilium.status]).apply(([raw]) => raw));
   }
 
   /** A Kubernetes provider built from the cluster's kubeconfig only: never the ambient KUBECONFIG. */
   private kubernetesProvider(name: string, kubeconfig: pulumi.Output<string>, legacyName: string | undefined): k8s.Provider {
-    return new k8s.Provider(
+    return new KubernetesProvider(
       `${name}-k8s`,
       {
         kubeconfig,

@@ -1,4 +1,7 @@
-import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+// Types from the package; classes from their own modules: the package's index loads every
+// resource module (about 40) and the program uses three (docs/performance.md).
+import type * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import { VmLegacy } from "@muhlba91/pulumi-proxmoxve/vmLegacy";
 import * as pulumi from "@pulumi/pulumi";
 import { CDROM_INTERFACE, CLOUD_INIT_INTERFACE, EXTRA_DISK_INTERFACE_PREFIX, INSTALL_DISK_INTERFACE, NodeSpec, StaticAddressing } from "../config/domain";
 import { v01Alias } from "./legacy";
@@ -135,7 +138,7 @@ export class TalosVm extends pulumi.ComponentResource {
 
   constructor(name: string, args: TalosVmArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-proxmox:vm:TalosVm", name, {}, opts);
-    this.vm = new proxmoxve.VmLegacy(name, vmArgs(args), vmOptions(args, this));
+    this.vm = new VmLegacy(name, vmArgs(args), vmOptions(args, this));
     this.vmId = this.vm.vmId;
     this.macAddress = pulumi.output(args.node.mac);
     this.registerOutputs({ vmId: this.vmId, macAddress: this.macAddress });

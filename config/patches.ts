@@ -14,14 +14,20 @@ function toYaml(doc: unknown): string {
 /** Folder of the static patches, one intent per file. */
 export const PATCH_DIR = path.join(__dirname, "..", "patches");
 
-/** A static patch from `patches/<name>.yaml`, checked to be a single YAML mapping. */
+/** Static patches rendered so far, by name: every node of a role uses the same ones, twice (validation, apply). */
+const renderedStatic = new Map<string, string>();
+
+/** A static patch from `patches/<name>.yaml`, checked to be a single YAML mapping; read and rendered once per process. */
 export function staticPatch(name: string): string {
+  const rendered = renderedStatic.get(name);
+  if (rendered !== undefined) return rendered;
   const text = fs.readFileSync(path.join(PATCH_DIR, `${name}.yaml`), "utf8");
   const doc = YAML.parse(text) as unknown;
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
     throw new Error(`patches/${name}.yaml must hold one YAML mapping`);
   }
-  return toYaml(doc);
+  renderedStatic.set(name, toYaml(doc));
+  return renderedStatic.get(name)!;
 }
 
 /**

@@ -81,11 +81,39 @@ function merge(into: unknown, patch: unknown): unknown {
   return out;
 }
 
-/** The documents of a node's config after all its patches, keyed by identity. JSON patches are skipped (warned about already). */
+/** Frozen, so the merged documents that share them can't change them. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.values(value).forEach(deepFreeze);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Each patch text's documents, parsed once: the role's and the user's cluster and role patches are
+ * the same text on every node. Bounded, since a process (a test run) may validate many configs.
+ */
+const parsedPatches = new Map<string, readonly unknown[]>();
+function parsePatch(text: string): readonly unknown[] {
+  let parsed = parsedPatches.get(text);
+  if (parsed === undefined) {
+    if (parsedPatches.size >= 1000) parsedPatches.clear();
+    parsed = deepFreeze(YAML.parseAllDocuments(text).map((d) => d.toJS() as unknown));
+    parsedPatches.set(text, parsed);
+  }
+  return parsed;
+}
+
+/**
+ * The documents of a node's config after all its patches, keyed by identity. JSON patches are
+ * skipped (warned about already). The merge copies what it changes, so the result may share (frozen)
+ * parts with the parsed patches.
+ */
 export function mergePatches(patches: readonly string[]): Map<string, Doc> {
   const docs = new Map<string, Doc>();
   for (const text of patches) {
-    const parsed = YAML.parseAllDocuments(text).map((d) => d.toJS() as unknown);
+    const parsed = parsePatch(text);
     if (parsed.some(Array.isArray)) continue;
     for (const doc of parsed.filter(isMapping)) {
       const id = identity(doc);

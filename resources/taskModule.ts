@@ -44,10 +44,16 @@ export function loadTasks(): typeof import("../engines/tasks") {
   return require(taskModulePath()) as typeof import("../engines/tasks");
 }
 
+/** Project directories whose compiled tasks were found: one search per process, not one per resource. */
+const builtTasksFound = new Set<string>();
+
 /** Throws, naming the fix, when the program's project has no compiled tasks (checked when a resource is declared). */
 export function requireBuiltTasks(what: string): void {
+  const projectDir = process.cwd();
+  if (builtTasksFound.has(projectDir)) return;
   try {
-    taskModulePath();
+    taskModulePath(projectDir);
+    builtTasksFound.add(projectDir);
   } catch (error) {
     throw new Error(`${what}: ${(error as Error).message}`);
   }

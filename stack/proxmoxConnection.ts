@@ -1,4 +1,7 @@
-import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+// Types from the package; classes from their own modules: the package's index loads every
+// resource module (about 40) and the program uses three (docs/performance.md).
+import type * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import { Provider as ProxmoxProvider } from "@muhlba91/pulumi-proxmoxve/provider";
 import * as pulumi from "@pulumi/pulumi";
 import type { ProxmoxConnectionArgs } from "../resources/talosReboots";
 
@@ -72,7 +75,7 @@ export function readProxmoxConnection(
  * credential reaches the engine only as a secret. Unset values fall back to `PROXMOX_VE_*`.
  */
 export function createProxmoxProvider(connection: ProxmoxConnection): proxmoxve.Provider {
-  return new proxmoxve.Provider("proxmoxve", {
+  return new ProxmoxProvider("proxmoxve", {
     endpoint: connection.endpoint,
     insecure: connection.insecure,
     apiToken: connection.apiToken,

@@ -65,6 +65,12 @@ export interface RegistrationRequest {
   provider: string;
   /** Outputs the engine stores as secrets whatever the provider says. */
   additionalSecretOutputs: string[];
+  /**
+   * Every other field of the request (plugin version, provider reference, protect, timeouts, ...):
+   * the request as the SDK's protobuf `toObject` gives it, without the inputs (`object`, recorded by
+   * the mocks) and the registration's source position and stack trace (lines of this repository's code).
+   */
+  otherFields: Record<string, unknown>;
 }
 
 /** One alias as the engine receives it: a full URN, or a spec relative to the resource. */
@@ -117,6 +123,9 @@ function describeRequest(req: any, urn: string): RegistrationRequest {
     hooks,
     provider: req.getProvider(),
     additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+    otherFields: Object.fromEntries(
+      Object.entries(req.toObject() as Record<string, unknown>).filter(([key]) => !["object", "sourceposition", "stacktrace"].includes(key)),
+    ),
   };
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
