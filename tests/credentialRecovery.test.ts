@@ -39,9 +39,10 @@ afterAll(async () => {
 });
 
 async function versionWith(clientConfiguration: CredentialsState["clientConfiguration"]): Promise<string> {
-  const client = connectTalos({ endpoint: fake.address, tls: tlsFromClientConfiguration(clientConfiguration), defaultTimeoutMs: 2_000 });
+  // A deadline that only bounds a failure: the refused certificate must show as UNAVAILABLE, not as a deadline.
+  const client = connectTalos({ endpoint: fake.address, tls: tlsFromClientConfiguration(clientConfiguration), defaultTimeoutMs: 10_000 });
   try {
-    return await getVersion(client, NODES[0].ip, { timeoutMs: 2_000 });
+    return await getVersion(client, NODES[0].ip, { timeoutMs: 10_000 });
   } finally {
     client.close();
   }

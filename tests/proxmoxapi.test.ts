@@ -6,7 +6,8 @@ import { startFakeProxmox, type FakeProxmox } from "./helpers/fakeProxmox";
 const TOKEN = "pulumi@pve!reboots=aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
 const LOGIN = { username: "root@pam", password: "PVE-PASSWORD-VALUE" };
 const VM = { host: "pve1", vmId: 101 };
-const POLL = { timeoutMs: 1_000, initialDelayMs: 1, maxDelayMs: 5 };
+// The fake's tasks end on their second read: the deadline only bounds a failure.
+const POLL = { timeoutMs: 10_000, initialDelayMs: 1, maxDelayMs: 5 };
 
 let pve: FakeProxmox;
 beforeEach(async () => {

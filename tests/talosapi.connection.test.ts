@@ -19,7 +19,8 @@ beforeAll(async () => {
     { name: "cp-1", ip: "192.0.2.11", role: "controlplane", version: "v1.13.9" },
     { name: "w-1", ip: "192.0.2.21", role: "worker", version: "v1.12.11" },
   ]);
-  client = connectTalos({ endpoint: fake.address, tls: tlsFromClientConfiguration(clientConfiguration(pki)), defaultTimeoutMs: 2_000 });
+  // A call deadline that only bounds a failure: a refused certificate must show as UNAVAILABLE, never as a deadline.
+  client = connectTalos({ endpoint: fake.address, tls: tlsFromClientConfiguration(clientConfiguration(pki)), defaultTimeoutMs: 10_000 });
 });
 
 afterAll(async () => {
@@ -148,7 +149,7 @@ describe("calls over mutual TLS", () => {
   test("a client certificate from another CA is refused by the server", async () => {
     const stranger = await createTestPki();
     const tls = tlsFromClientConfiguration({ ...clientConfiguration(stranger), caCertificate: clientConfiguration(pki).caCertificate });
-    const other = connectTalos({ endpoint: fake.address, tls, defaultTimeoutMs: 2_000 });
+    const other = connectTalos({ endpoint: fake.address, tls, defaultTimeoutMs: 10_000 });
     try {
       await expect(getVersion(other, "cp-1")).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE, node: "cp-1", operation: "version" });
     } finally {

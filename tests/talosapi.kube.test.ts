@@ -7,7 +7,8 @@ import { FakeKube } from "./helpers/fakeKube";
 import { kubeconfigFor } from "./helpers/fakeKubeHttps";
 import { createTestPki, type TestPki } from "./helpers/talosPki";
 
-const FAST = { timeoutMs: 1_000, retryDelayMs: 20, pollDelayMs: 10 };
+// Short pauses; a deadline that only bounds a failure (tests of a timeout set a short one for what never happens).
+const FAST = { timeoutMs: 10_000, retryDelayMs: 20, pollDelayMs: 10 };
 
 describe("drainNode", () => {
   test("cordons, skips DaemonSet and mirror pods, retries 429s, waits until evicted pods are gone", async () => {
@@ -34,16 +35,16 @@ describe("drainNode", () => {
 
   test("a pod that does not terminate in time is named", async () => {
     const kube = new FakeKube(["w-1"]);
-    kube.terminationMs = 10_000;
+    kube.terminationMs = Infinity;
     kube.addPod("w-1", "slow");
     await expect(drainNode(kube, "w-1", { ...FAST, timeoutMs: 100 })).rejects.toThrow("drain of w-1: pods still terminating at the timeout: default/slow");
   });
 
   test("waitNodeReady polls until Ready and names the node on timeout", async () => {
-    let ready = false;
-    const kube = new FakeKube(["w-1"], () => ready);
-    setTimeout(() => (ready = true), 50);
-    await waitNodeReady(kube, "w-1", { timeoutMs: 1_000, pollDelayMs: 10 });
+    let reads = 0;
+    const kube = new FakeKube(["w-1"], () => ++reads > 2);
+    await waitNodeReady(kube, "w-1", { timeoutMs: 10_000, pollDelayMs: 10 });
+    expect(reads).toBe(3);
     await expect(waitNodeReady(kube, "w-9", { timeoutMs: 50, pollDelayMs: 10 })).rejects.toThrow("Node w-9 not Ready after 50 ms (Node not registered)");
   });
 });

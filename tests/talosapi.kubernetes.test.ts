@@ -4,8 +4,8 @@
 // manifest sync (server-side apply on 1.13, create/replace on 1.12) and kube-proxy-less clusters.
 import { parseAllDocuments } from "yaml";
 import { RolloutError } from "../talosapi";
-import { manifestSyncMode, upgradeKubernetes, type KubernetesImages, type RolloutEvent } from "../engines";
-import { FAST_TIMEOUTS, fakeControlPlane as cp, fakeWorker as worker, milestones, useFakeClusters, type FakeCluster } from "./helpers/fakeCluster";
+import { kubeOperations, manifestSyncMode, upgradeKubernetes, type KubernetesImages, type RolloutEvent } from "../engines";
+import { FAST_TIMEOUTS, NEVER_MS, fakeControlPlane as cp, fakeWorker as worker, milestones, timingOutOn, useFakeClusters, type FakeCluster } from "./helpers/fakeCluster";
 
 const TO = "1.36.4";
 const start = useFakeClusters();
@@ -118,7 +118,7 @@ test("without kube-proxy (Cilium) no proxy image is set and the manifests hold n
 
 test("a static pod that never turns Ready stops the upgrade at that node; a second run resumes past what is done", async () => {
   const c = await start([cp(1), cp(2, { staticPodNeverReady: "kube-apiserver" }), cp(3), worker(1)]);
-  const error = await upgradeKubernetes(input(c), c.deps).catch((e: unknown) => e);
+  const error = await upgradeKubernetes(input(c), timingOutOn(c, "cp-2")).catch((e: unknown) => e);
 
   expect(error).toBeInstanceOf(RolloutError);
   expect(error).toMatchObject({ node: "cp-2", step: "kube-apiserver" });
@@ -139,7 +139,7 @@ test("a static pod that never turns Ready stops the upgrade at that node; a seco
 
 test("a kubelet that never reports the new version stops the upgrade before the next node and the manifests", async () => {
   const c = await start([cp(1), worker(1, { kubeletNeverUpdates: true }), worker(2)]);
-  const error = await upgradeKubernetes(input(c), c.deps).catch((e: unknown) => e);
+  const error = await upgradeKubernetes(input(c), timingOutOn(c, "w-1")).catch((e: unknown) => e);
 
   expect(error).toMatchObject({ node: "w-1", step: "kubelet", expected: "Node Ready on kubelet v1.36.4" });
   expect((error as Error).message).toContain("kubelet v1.36.3");
@@ -161,9 +161,11 @@ test("an unhealthy etcd or kubelet refuses to start a node's change", async () =
 test("a workload that never rolls out fails the sync, naming it", async () => {
   const c = await start([cp(1)]);
   c.kube.stuckRollouts.add("/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy");
-  const error = await upgradeKubernetes(input(c), c.deps).catch((e: unknown) => e);
+  // The short deadline bounds every rollout wait; the others end at their first look (the fake rolls out at once).
+  const kube = kubeOperations(c.kube, { ...FAST_TIMEOUTS, manifestsMs: NEVER_MS });
+  const error = await upgradeKubernetes(input(c), { ...c.deps, kube }).catch((e: unknown) => e);
   expect(error).toMatchObject({ node: "cp-1", step: "bootstrap manifests" });
-  expect((error as Error).message).toContain("daemonsets/kube-proxy not rolled out after 500 ms (1 of 3 pods updated)");
+  expect((error as Error).message).toContain(`daemonsets/kube-proxy not rolled out after ${NEVER_MS} ms (1 of 3 pods updated)`);
 });
 
 test("bad input is refused before any call", async () => {

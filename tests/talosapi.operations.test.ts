@@ -9,7 +9,7 @@ const IMAGE = "factory.talos.dev/installer/abc123:v1.13.10";
 // Generous per-call limits: a loaded CI machine can take a few hundred ms for a TLS handshake.
 // Waits that succeed return as soon as the fake node is back: their deadline only bounds a
 // failure, so it is generous (a busy machine must not turn a pass into a timeout).
-const FAST_WAIT = { timeoutMs: 20_000, initialDelayMs: 10, maxDelayMs: 40, callTimeoutMs: 5_000 };
+const FAST_WAIT = { timeoutMs: 10_000, initialDelayMs: 10, maxDelayMs: 40, callTimeoutMs: 5_000 };
 
 let pki: TestPki;
 let fake: FakeTalos;
@@ -28,8 +28,8 @@ beforeAll(async () => {
     { name: "gone-1", ip: "192.0.2.24", role: "worker", version: "v1.13.9", onUpgradeBoot: "never-returns" },
   ]);
   fake.rebootDowntimeMs = 40;
-  admin = connectTalos({ endpoint: fake.address, tls: tlsFromClientConfiguration(clientConfiguration(pki)), defaultTimeoutMs: 2_000, maxReconnectBackoffMs: 100 });
-  reader = connectTalos({ endpoint: fake.address, tls: tlsFromClientConfiguration(clientConfiguration(pki, "reader")), defaultTimeoutMs: 2_000 });
+  admin = connectTalos({ endpoint: fake.address, tls: tlsFromClientConfiguration(clientConfiguration(pki)), defaultTimeoutMs: 10_000, maxReconnectBackoffMs: 100 });
+  reader = connectTalos({ endpoint: fake.address, tls: tlsFromClientConfiguration(clientConfiguration(pki, "reader")), defaultTimeoutMs: 10_000 });
 });
 
 afterAll(async () => {

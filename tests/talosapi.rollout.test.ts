@@ -2,8 +2,8 @@
 // Kubernetes: order across nodes, A/B rollback stops it, resume, unreachable node, etcd gates,
 // a drain blocked by a PodDisruptionBudget, the legacy path for 1.12 nodes, rolled reboots.
 import { RolloutError } from "../talosapi";
-import { installerSchematic, rolledReboot, rollout, talosOperations, type RolloutEvent } from "../engines";
-import { FAST_TIMEOUTS, fakeControlPlane, fakeWorker, milestones, useFakeClusters, type FakeCluster } from "./helpers/fakeCluster";
+import { installerSchematic, rolledReboot, rollout, type RolloutEvent } from "../engines";
+import { FAST_TIMEOUTS, NEVER_MS, fakeControlPlane, fakeWorker, milestones, timingOutOn, useFakeClusters, type FakeCluster } from "./helpers/fakeCluster";
 
 const TARGET = "v1.13.10";
 const IMAGE = `factory.talos.dev/installer/abc123:${TARGET}`;
@@ -110,11 +110,10 @@ test("installerSchematic reads the schematic of a factory installer reference on
 
 test("a node that never comes back stops the rollout before the next batch", async () => {
   const c = await start([cp(1, { version: TARGET }), worker(1, { onUpgradeBoot: "never-returns" }), worker(2)]);
-  const talos = talosOperations(() => c.client, { ...FAST_TIMEOUTS, rebootMs: 300 });
-  const error = await rollout(input(c), { ...c.deps, talos }).catch((e: unknown) => e);
+  const error = await rollout(input(c), timingOutOn(c, "w-1")).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(RolloutError);
   expect((error as Error).message).toMatch(
-    new RegExp(`^wait for reboot on w-1: expected the node back on ${TARGET}, saw not back after 300 ms \\(last: read /proc/sys/kernel/random/boot_id on 192.0.2.21: (UNAVAILABLE|DEADLINE_EXCEEDED)`),
+    new RegExp(`^wait for reboot on w-1: expected the node back on ${TARGET}, saw not back after ${NEVER_MS} ms \\(last: read /proc/sys/kernel/random/boot_id on 192.0.2.21: (UNAVAILABLE|DEADLINE_EXCEEDED)`),
   );
   expect(milestones(c.timeline).filter((s) => s.endsWith(" w-2"))).toEqual([]);
 });
@@ -140,7 +139,7 @@ test("two etcd members are refused (one down loses quorum); a single control pla
 test("a drain blocked by a PodDisruptionBudget fails naming the pod, before any reboot", async () => {
   const c = await start([cp(1, { version: TARGET }), worker(1), worker(2)]);
   c.kube.addPod("w-1", "db-0", { namespace: "data", blockedEvictions: Infinity });
-  const error = await rollout(input(c), c.deps).catch((e: unknown) => e);
+  const error = await rollout(input(c), timingOutOn(c, "w-1")).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(RolloutError);
   expect((error as Error).message).toBe(
     "upgrade on w-1: expected the node on v1.13.10, saw drain: eviction of pod data/db-0 still blocked by a PodDisruptionBudget (429) when the drain timed out; " +
@@ -167,7 +166,7 @@ test("a failed uncordon after a failure is reported, not hidden", async () => {
   c.kube.addPod("w-1", "db-0", { namespace: "data", blockedEvictions: Infinity });
   const setUnschedulable = c.kube.setUnschedulable.bind(c.kube);
   c.kube.setUnschedulable = async (name, value) => (value ? setUnschedulable(name, value) : Promise.reject(new Error("PATCH node w-1: HTTP 503")));
-  const error = await rollout(input(c), c.deps).catch((e: unknown) => e);
+  const error = await rollout(input(c), timingOutOn(c, "w-1")).catch((e: unknown) => e);
   expect((error as Error).message).toMatch(/; w-1 is still cordoned \(uncordon failed: PATCH node w-1: HTTP 503\): run kubectl uncordon w-1 or run the upgrade again$/);
 });
 
@@ -193,7 +192,7 @@ test("rolledReboot: control planes one at a time with etcd gates, then workers; 
 test("rolledReboot: a node whose drain fails is uncordoned again and the error says so", async () => {
   const c = await start([cp(1), worker(1)]);
   c.kube.addPod("w-1", "db-0", { namespace: "data", blockedEvictions: Infinity });
-  const error = await rolledReboot({ nodes: c.nodes, only: ["w-1"], timeouts: FAST_TIMEOUTS }, c.deps).catch((e: unknown) => e);
+  const error = await rolledReboot({ nodes: c.nodes, only: ["w-1"], timeouts: FAST_TIMEOUTS }, timingOutOn(c, "w-1")).catch((e: unknown) => e);
   expect(error).toMatchObject({ node: "w-1", step: "reboot", note: "w-1 uncordoned again, as talosctl upgrade does after a failure" });
   expect(c.talos.callsTo("MachineService/Reboot")).toEqual([]);
   expect(c.kube.unschedulable.size).toBe(0);

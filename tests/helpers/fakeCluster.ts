@@ -1,7 +1,7 @@
 /**
  * A fake cluster for the rollout and removal tests: the fake apid, an in-memory Kubernetes whose
- * Node readiness follows the fake nodes, the real operations over a real client, short timeouts,
- * and one timeline of both sides' calls.
+ * Node readiness follows the fake nodes, the real operations over a real client, generous
+ * deadlines with short polls, and one timeline of both sides' calls.
  */
 import { connectTalos, tlsFromClientConfiguration, type TalosClient } from "../../talosapi";
 import { kubeOperations, talosOperations, type NodeRef, type RolloutDeps, type RolloutTimeouts } from "../../engines";
@@ -9,25 +9,34 @@ import { FakeKube } from "./fakeKube";
 import { startFakeTalos, type FakeNode, type FakeNodeSpec, type FakeTalos } from "./fakeTalos";
 import { clientConfiguration, createTestPki, type TestPki } from "./talosPki";
 
-/** Timeouts small enough for the whole room to run in seconds. */
-export const FAST_TIMEOUTS: RolloutTimeouts = {
-  callMs: 500,
-  pullMs: 1_000,
-  upgradeMs: 1_000,
-  rebootMs: 800,
-  drainMs: 300,
-  drainRetryMs: 20,
-  nodeReadyMs: 500,
-  etcdHealthyMs: 500,
-  resetMs: 500,
-  pollInitialMs: 10,
-  pollMaxMs: 40,
-  configMs: 500,
-  staticPodMs: 500,
-  kubeletMs: 500,
-  manifestsMs: 500,
-  snapshotMs: 1_000,
-};
+/**
+ * Deadlines only bound a failure: a wait that succeeds ends as soon as the fake is there, so they
+ * are generous, and a slow, busy machine cannot turn a pass into a timeout. A test that expects a
+ * timeout gives a short deadline (NEVER_MS) to a wait whose event never comes ({@link timingOutOn}).
+ */
+export const GENEROUS_DEADLINES = {
+  callMs: 10_000,
+  pullMs: 10_000,
+  upgradeMs: 10_000,
+  rebootMs: 10_000,
+  drainMs: 10_000,
+  nodeReadyMs: 10_000,
+  etcdHealthyMs: 10_000,
+  resetMs: 10_000,
+  configMs: 10_000,
+  staticPodMs: 10_000,
+  kubeletMs: 10_000,
+  manifestsMs: 10_000,
+  snapshotMs: 10_000,
+} satisfies Partial<RolloutTimeouts>;
+
+/** Pauses between polls and retries: short, so the room runs in seconds on a quiet machine. */
+export const FAST_POLLS = { drainRetryMs: 20, pollInitialMs: 10, pollMaxMs: 40 } satisfies Partial<RolloutTimeouts>;
+
+export const FAST_TIMEOUTS: RolloutTimeouts = { ...GENEROUS_DEADLINES, ...FAST_POLLS };
+
+/** The deadline of a wait a test expects to time out: what it waits for never happens. */
+export const NEVER_MS = 300;
 
 /** How long a fake static pod or kubelet takes to come back after its config changed (ms). */
 const RESTART_MS = 15;
@@ -83,7 +92,7 @@ export async function startFakeCluster(pki: TestPki, specs: FakeNodeSpec[]): Pro
   talos.rebootDowntimeMs = 30;
   const kube = new FakeKube(specs.map((s) => s.name), (name) => talos.node(name).up, timeline);
   followConfigs(talos, kube);
-  const client = connectTalos({ endpoint: talos.address, tls: tlsFromClientConfiguration(clientConfiguration(pki)), defaultTimeoutMs: 500, maxReconnectBackoffMs: 100 });
+  const client = connectTalos({ endpoint: talos.address, tls: tlsFromClientConfiguration(clientConfiguration(pki)), defaultTimeoutMs: GENEROUS_DEADLINES.callMs, maxReconnectBackoffMs: 100 });
   const nodes = specs.map(({ name, ip, role }) => ({ name, ip, role }));
   const deps: RolloutDeps = { talos: talosOperations(() => client, FAST_TIMEOUTS), kube: kubeOperations(kube, FAST_TIMEOUTS) };
   return {
@@ -96,6 +105,30 @@ export async function startFakeCluster(pki: TestPki, specs: FakeNodeSpec[]): Pro
     async stop() {
       client.close();
       await talos.stop();
+    },
+  };
+}
+
+/**
+ * The cluster's operations, except that every wait on `nodeName` (back from the reboot, drained,
+ * static pod and kubelet updated, Ready) gives up after NEVER_MS: for a test in which that wait
+ * never ends. Waits on the other nodes keep the generous deadlines, so the timeout can only come
+ * from the node where nothing happens, however slow the machine.
+ */
+export function timingOutOn(c: FakeCluster, nodeName: string): RolloutDeps {
+  const short = { ...FAST_TIMEOUTS, rebootMs: NEVER_MS, drainMs: NEVER_MS, staticPodMs: NEVER_MS, kubeletMs: NEVER_MS, nodeReadyMs: NEVER_MS };
+  const [talos, kube] = [talosOperations(() => c.client, short), kubeOperations(c.kube, short)];
+  const { talos: slowTalos, kube: slowKube } = c.deps;
+  const on = <T>(name: string, fast: T, slow: T) => (name === nodeName ? fast : slow);
+  return {
+    ...c.deps,
+    talos: { ...slowTalos, waitRebooted: (node, bootId) => on(node.name, talos, slowTalos).waitRebooted(node, bootId) },
+    kube: {
+      ...slowKube,
+      drain: (name) => on(name, kube, slowKube).drain(name),
+      waitReady: (name) => on(name, kube, slowKube).waitReady(name),
+      waitStaticPod: (service, node, version) => on(node.name, kube, slowKube).waitStaticPod(service, node, version),
+      waitKubelet: (name, version) => on(name, kube, slowKube).waitKubelet(name, version),
     },
   };
 }

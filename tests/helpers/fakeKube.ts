@@ -49,6 +49,7 @@ export class FakeKube implements KubeApi {
   /** Collections a list GET answers (API path → items), e.g. objects of an API a new minor removes. */
   readonly collections = new Map<string, KubeObject[]>();
   pods: FakePod[] = [];
+  /** How long an evicted pod takes to go (Infinity: it never does). */
   terminationMs = 10;
   private nextUid = 1;
 
@@ -138,8 +139,8 @@ export class FakeKube implements KubeApi {
       return "blocked";
     }
     this.record(`evict ${namespace}/${name}`);
-    // unref: a pod that never terminates in a test must not keep jest's worker alive
-    setTimeout(() => (this.pods = this.pods.filter((p) => p !== pod)), this.terminationMs).unref();
+    // unref: a pod still terminating when a test ends must not keep jest's worker alive
+    if (this.terminationMs !== Infinity) setTimeout(() => (this.pods = this.pods.filter((p) => p !== pod)), this.terminationMs).unref();
     return "evicted";
   }
 

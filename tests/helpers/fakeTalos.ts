@@ -67,6 +67,8 @@ export interface FakeNode extends FakeNodeSpec {
   installedSchematic?: string;
   /** Extension-status reads left that find none (counts down after each boot). */
   extensionsHidden: number;
+  /** Set while rebooting: called when a call finds the node down. */
+  onFoundDown?: () => void;
   resetRequest?: unknown;
   appliedModes: string[];
   /** The running machine config and what it renders. */
@@ -125,7 +127,11 @@ export class FakeTalos {
   readonly calls: CallRecord[] = [];
   /** When set, every call is also appended as `<method> <node>` (shared with FakeKube for ordering). */
   timeline?: string[];
-  /** How long a node is unreachable while rebooting (ms). */
+  /**
+   * The least time a node is unreachable while rebooting (ms). It comes back only once a call has
+   * also found it down: a real reboot outlasts any poll interval, and a busy test machine must not
+   * let a fast fake boot slip between two probes.
+   */
   rebootDowntimeMs = 60;
   /** Raw `node` metadata value counts seen per call (to check "sent once"). */
   readonly nodeHeaderCounts: number[] = [];
@@ -212,6 +218,7 @@ export class FakeTalos {
     this.timeline?.push(`${method} ${node?.name ?? target}`);
     const organization = call.getAuthContext()?.sslPeerCertificate?.subject?.O;
     if (ADMIN_ONLY.has(method.replace(/^MachineService\//, "")) && organization !== "os:admin") throw new Status(grpc.status.PERMISSION_DENIED, "not authorized");
+    if (node && !node.up) node.onFoundDown?.();
     if (!node || !node.up) throw new Status(grpc.status.UNAVAILABLE, `connection error: dial tcp ${target}:50000: connect: connection refused`);
     return node;
   }
@@ -248,25 +255,44 @@ export class FakeTalos {
     if (compareTalosVersions(node.version, "v1.13.0") < 0) throw new Status(grpc.status.UNIMPLEMENTED, "unknown service");
   }
 
-  /** Reboots `node`: down for a while, then up with a new boot id on the installed (or old) version. */
+  /**
+   * Reboots `node`: down at once, then up with a new boot id on the installed (or old) version
+   * after `rebootDowntimeMs` and after a call found it down, whichever comes last.
+   */
   reboot(node: FakeNode): void {
     node.up = false;
+    let downtimeOver = false;
+    let foundDown = false;
+    const bootWhenBoth = () => {
+      if (downtimeOver && foundDown) this.boot(node);
+    };
+    node.onFoundDown = () => {
+      node.onFoundDown = undefined;
+      foundDown = true;
+      bootWhenBoth();
+    };
     this.later(this.rebootDowntimeMs, () => {
-      const installed = node.installed;
-      node.installed = undefined;
-      const installedSchematic = node.installedSchematic;
-      node.installedSchematic = undefined;
-      if (installed && node.onUpgradeBoot === "never-returns") return;
-      // A/B fallback boots the previous entry: old version AND old schematic (same version when only the image changed).
-      if (installed && node.onUpgradeBoot !== "rollback") {
-        node.version = installed;
-        node.schematic = installedSchematic;
-      }
-      node.bootId = randomUUID();
-      node.bootTime += 100;
-      node.extensionsHidden = node.extensionsLateReads ?? 0;
-      node.up = true;
+      downtimeOver = true;
+      bootWhenBoth();
     });
+  }
+
+  /** The boot after a reboot: the installed version and schematic, unless the node never returns or falls back. */
+  private boot(node: FakeNode): void {
+    const installed = node.installed;
+    node.installed = undefined;
+    const installedSchematic = node.installedSchematic;
+    node.installedSchematic = undefined;
+    if (installed && node.onUpgradeBoot === "never-returns") return;
+    // A/B fallback boots the previous entry: old version AND old schematic (same version when only the image changed).
+    if (installed && node.onUpgradeBoot !== "rollback") {
+      node.version = installed;
+      node.schematic = installedSchematic;
+    }
+    node.bootId = randomUUID();
+    node.bootTime += 100;
+    node.extensionsHidden = node.extensionsLateReads ?? 0;
+    node.up = true;
   }
 
   private member(node: FakeNode): FakeEtcdMember | undefined {
@@ -278,15 +304,16 @@ export class FakeTalos {
     return {
       Version: this.unary("Version", (node) => ({ version: { tag: node.version, arch: "amd64" } })),
       SystemStat: this.unary("SystemStat", (node) => ({ boot_time: String(node.bootTime) })),
+      // Down as soon as the reply is on its way: a probe right after it must not find the old boot.
       Reboot: this.unary("Reboot", (node) => {
-        this.later(5, () => this.reboot(node));
+        this.reboot(node);
         return { actor_id: randomUUID() };
       }),
       Upgrade: this.unary("Upgrade", (node, request: { image: string }) => {
         node.pulled.add(request.image);
         node.installed = tagOf(request.image);
         node.installedSchematic = factorySchematic(request.image);
-        this.later(5, () => this.reboot(node)); // the legacy API reboots by itself
+        this.reboot(node); // the legacy API reboots by itself
         return { ack: "Upgrade request received", actor_id: randomUUID() };
       }),
       ImagePull: this.unary("ImagePull", (node, request: { reference: string }) => {
