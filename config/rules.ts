@@ -14,6 +14,8 @@ export interface CheckedNode {
   index: number;
   spec: NodeSpec;
   macConfigured: boolean;
+  /** The node's own vmId was given (else it is derived from vmIdBase, or left to Proxmox). */
+  vmIdConfigured: boolean;
 }
 
 export interface RuleInput {
@@ -263,18 +265,37 @@ export const proxmoxCsiUserNameFits: Rule = ({ settings }) =>
     ? { problems: [`storage.proxmoxCsi: the plugin's Proxmox user ${settings.clusterName}-csi@pve would be longer than the 64 characters Proxmox allows; with storage.proxmoxCsi, clusterName may have at most 56 characters`] }
     : {};
 
-/** No node may be the VM the plugin files its volume disks under (see PROXMOX_CSI_DISK_OWNER). */
+/**
+ * No node may be the VM the plugin files its volume disks under (see PROXMOX_CSI_DISK_OWNER). The
+ * problem names the key that gave the ID: the node's vmId, or vmIdBase when the ID is derived.
+ */
 export const proxmoxCsiDiskOwnerFree: Rule = ({ settings, nodes }) => ({
   problems: settings?.storage.proxmoxCsi
     ? nodes
         .filter((n) => n.spec.vmId === PROXMOX_CSI_DISK_OWNER)
-        .map(
-          (n) =>
-            `${at(n, "vmId")}: ${PROXMOX_CSI_DISK_OWNER} is the VM ID the Proxmox CSI plugin (storage.proxmoxCsi) files every volume disk under, ` +
-            `and destroying that VM would delete them; choose another vmId (or vmIdBase, when the ID is derived from it)`,
-        )
+        .map((n) => {
+          const why = `the VM ID the Proxmox CSI plugin (storage.proxmoxCsi) files every volume disk under, and destroying that VM would delete them`;
+          return n.vmIdConfigured
+            ? `${at(n, "vmId")}: ${PROXMOX_CSI_DISK_OWNER} is ${why}; choose another vmId`
+            : `vmIdBase: ${settings.vmIdBase} gives nodes[${n.index}] (${n.spec.name}) the VM ID ${PROXMOX_CSI_DISK_OWNER}, ${why}; ` +
+                `choose another vmIdBase, or set nodes[${n.index}].vmId`;
+        })
     : [],
 });
+
+/**
+ * The plugin's Proxmox role is `<clusterName>-csi`, and Proxmox refuses role IDs that start with
+ * "PVE" in any case, its built-in roles' prefix (pve-access-control 9.1.1 src/PVE/API2/Role.pm:96-101).
+ */
+export const proxmoxCsiRoleIdAllowed: Rule = ({ settings }) =>
+  settings?.storage.proxmoxCsi && /^pve/i.test(settings.clusterName)
+    ? {
+        problems: [
+          `storage.proxmoxCsi: the plugin's Proxmox role would be ${settings.clusterName}-csi, and Proxmox refuses role IDs that start with "pve" ` +
+            `(in any case: the prefix of its built-in roles); with storage.proxmoxCsi, choose a clusterName that does not start with pve`,
+        ],
+      }
+    : {};
 
 const EXAMPLE_NETWORK = "an IPv4 network such as 10.0.10.0/24 (host bits zero, prefix 1-30)";
 
@@ -438,6 +459,7 @@ export const RULES: Rule[] = [
   proxmoxCsiNeedsCni,
   proxmoxCsiDiskOwnerFree,
   proxmoxCsiUserNameFits,
+  proxmoxCsiRoleIdAllowed,
   backupsRequiredOff,
   credentialRenewalWithinLifetime,
 ];

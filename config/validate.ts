@@ -155,6 +155,7 @@ function buildNode(
   return {
     index,
     macConfigured: node.mac !== undefined,
+    vmIdConfigured: node.vmId !== undefined,
     spec: {
       name: node.name,
       ip: node.ip,

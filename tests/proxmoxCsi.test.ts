@@ -1,7 +1,10 @@
+import { createHash } from "node:crypto";
 import * as YAML from "yaml";
-import { proxmoxApiUrl, proxmoxCsiIdentity, proxmoxCsiValues, storageClassArgs, tokenSecretOf } from "../components/proxmoxCsi";
+import { pluginConfig, proxmoxApiUrl, proxmoxCsiIdentity, proxmoxCsiValues, storageClassArgs, storageSummary, tokenSecretOf } from "../components/proxmoxCsi";
 import { TalosProxmoxCluster } from "../components/talosProxmoxCluster";
-import { ConfigError } from "../config/validate";
+import { topologyPatch } from "../config/patches";
+import { ConfigError, validateConfig } from "../config/validate";
+import { base, node } from "./helpers/configCases";
 import { FAKE_PROXMOX_TOKEN_SECRET, isSecretWrapper, unwrap } from "../testkit/mocks";
 import { PROXMOX_CONFIG, ProgramRun, runProgram, stackConfig } from "./helpers/program";
 
@@ -31,6 +34,25 @@ describe("the plugin's pieces (pure)", () => {
 
   test("one role, user and token name per cluster; the user name as Proxmox writes it", () => {
     expect(proxmoxCsiIdentity("lab")).toEqual({ roleId: "lab-csi", userId: "lab-csi@pve", tokenName: "csi" });
+  });
+
+  test("the node labels: the configured region, and the node's own Proxmox host as zone; none without the plugin", () => {
+    const nodes = [node(1, { host: "pve1" }), node(2, { host: "pve2" }), node(3, { host: "pve3" })];
+    const { spec } = validateConfig({ ...base(), nodes, storage: { proxmoxCsi: { datastore: "local-lvm", region: "homelab" } } });
+    expect(spec.nodes.map((n) => YAML.parse(topologyPatch(spec, n)!) as unknown)).toEqual(
+      ["pve1", "pve2", "pve3"].map((host) => ({ machine: { nodeLabels: { "topology.kubernetes.io/region": "homelab", "topology.kubernetes.io/zone": host } } })),
+    );
+    const without = validateConfig({ ...base(), nodes }).spec;
+    expect(without.nodes.map((n) => topologyPatch(without, n))).toEqual([undefined, undefined, undefined]);
+  });
+
+  test("the plugin's config: one Proxmox cluster with the token and the nodes' region", () => {
+    const config = pluginConfig(CSI, { url: "https://pve:8006/api2/json", insecure: true, tokenId: "lab-csi@pve!csi", tokenSecret: "0b7d-uuid" });
+    expect(YAML.parse(config)).toEqual({ clusters: [{ url: "https://pve:8006/api2/json", insecure: true, token_id: "lab-csi@pve!csi", token_secret: "0b7d-uuid", region: "homelab" }] });
+  });
+
+  test("the storage output: the class, the driver, the datastore, whether it is the default", () => {
+    expect(storageSummary({ ...CSI, storageClass: "fast", default: false })).toEqual({ storageClass: "fast", provisioner: "csi.proxmox.sinextra.dev", datastore: "local-lvm", default: false });
   });
 
   test("the StorageClass: the plugin's driver, the datastore and filesystem as parameters, bound where the pod runs", () => {
@@ -99,6 +121,12 @@ describe("program with Pulumi.storage.yaml (three hosts, persistent volumes)", (
       values: { existingConfigSecret: "proxmox-csi-config", storageClass: [] },
     });
     expect(unwrap(one(NAMESPACE).inputs)).toMatchObject({ metadata: { name: "csi-proxmox", labels: { "pod-security.kubernetes.io/enforce": "privileged" } } });
+  });
+
+  test("the controller's pod annotation is the sha256 of the Secret's config, so a new token restarts it", () => {
+    const config = (unwrap(one(SECRET).inputs.stringData) as Record<string, string>)["config.yaml"];
+    const values = unwrap(one(RELEASE).inputs.values) as { controller: { podAnnotations: Record<string, string> } };
+    expect(values.controller.podAnnotations["talos-proxmox/config-sha256"]).toBe(createHash("sha256").update(config).digest("hex"));
   });
 
   test("in dependency order: role, user, ACL, token, Secret, release, StorageClass, then the removal guard", () => {
