@@ -42,9 +42,14 @@ export interface ProxmoxCsiArgs {
   provider: k8s.Provider;
 }
 
-/** The Proxmox names of the plugin's role, user and token (a user name is at most 64 characters: pve-access-control 9.1.1 Auth/Plugin.pm:121-133). Pure. */
+/**
+ * The Proxmox names of the plugin's role, user and token. The role begins with `csi-`: Proxmox
+ * refuses role IDs that begin with "PVE" in any case (pve-access-control 9.1.1
+ * src/PVE/API2/Role.pm:96-101), which a clusterName may. A user name is at most 64 characters
+ * (Auth/Plugin.pm:121-133; rules.ts proxmoxCsiUserNameFits). Pure.
+ */
 export function proxmoxCsiIdentity(clusterName: string): { roleId: string; userId: string; tokenName: string } {
-  return { roleId: `${clusterName}-csi`, userId: `${clusterName}-csi@pve`, tokenName: "csi" };
+  return { roleId: `csi-${clusterName}`, userId: `${clusterName}-csi@pve`, tokenName: "csi" };
 }
 
 /** `https://host:8006/` (with or without `/api2/json`) as the plugin's `url` (docs/install.md:123). Pure. */

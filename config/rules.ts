@@ -283,20 +283,6 @@ export const proxmoxCsiDiskOwnerFree: Rule = ({ settings, nodes }) => ({
     : [],
 });
 
-/**
- * The plugin's Proxmox role is `<clusterName>-csi`, and Proxmox refuses role IDs that start with
- * "PVE" in any case, its built-in roles' prefix (pve-access-control 9.1.1 src/PVE/API2/Role.pm:96-101).
- */
-export const proxmoxCsiRoleIdAllowed: Rule = ({ settings }) =>
-  settings?.storage.proxmoxCsi && /^pve/i.test(settings.clusterName)
-    ? {
-        problems: [
-          `storage.proxmoxCsi: the plugin's Proxmox role would be ${settings.clusterName}-csi, and Proxmox refuses role IDs that start with "pve" ` +
-            `(in any case: the prefix of its built-in roles); with storage.proxmoxCsi, choose a clusterName that does not start with pve`,
-        ],
-      }
-    : {};
-
 const EXAMPLE_NETWORK = "an IPv4 network such as 10.0.10.0/24 (host bits zero, prefix 1-30)";
 
 /** `addressing: static` needs the network and the gateway; DNS must be given too (see staticNeedsNameservers). */
@@ -459,7 +445,6 @@ export const RULES: Rule[] = [
   proxmoxCsiNeedsCni,
   proxmoxCsiDiskOwnerFree,
   proxmoxCsiUserNameFits,
-  proxmoxCsiRoleIdAllowed,
   backupsRequiredOff,
   credentialRenewalWithinLifetime,
 ];

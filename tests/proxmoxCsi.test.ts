@@ -33,7 +33,9 @@ describe("the plugin's pieces (pure)", () => {
   });
 
   test("one role, user and token name per cluster; the user name as Proxmox writes it", () => {
-    expect(proxmoxCsiIdentity("lab")).toEqual({ roleId: "lab-csi", userId: "lab-csi@pve", tokenName: "csi" });
+    expect(proxmoxCsiIdentity("lab")).toEqual({ roleId: "csi-lab", userId: "lab-csi@pve", tokenName: "csi" });
+    // Proxmox refuses role IDs beginning with PVE in any case: a cluster may be called so, its role never is.
+    expect(proxmoxCsiIdentity("pve-lab").roleId).toBe("csi-pve-lab");
   });
 
   test("the node labels: the configured region, and the node's own Proxmox host as zone; none without the plugin", () => {
@@ -95,9 +97,9 @@ describe("program with Pulumi.storage.yaml (three hosts, persistent volumes)", (
   const request = (type: string) => run.requests.get(`${type}::${one(type).name}`)!;
 
   test("a role with exactly the plugin's documented privileges, its user, an ACL at / and a token without privilege separation", () => {
-    expect(unwrap(one(ROLE).inputs)).toEqual({ roleId: "lab-csi", privileges: ["Datastore.Allocate", "Datastore.AllocateSpace", "Datastore.Audit", "VM.Audit", "VM.Config.Disk"] });
+    expect(unwrap(one(ROLE).inputs)).toEqual({ roleId: "csi-lab", privileges: ["Datastore.Allocate", "Datastore.AllocateSpace", "Datastore.Audit", "VM.Audit", "VM.Config.Disk"] });
     expect(unwrap(one(USER).inputs)).toMatchObject({ userId: "lab-csi@pve" });
-    expect(unwrap(one(ACL).inputs)).toEqual({ path: "/", roleId: "lab-csi", userId: "lab-csi@pve", propagate: true });
+    expect(unwrap(one(ACL).inputs)).toEqual({ path: "/", roleId: "csi-lab", userId: "lab-csi@pve", propagate: true });
     expect(unwrap(one(TOKEN).inputs)).toMatchObject({ userId: "lab-csi@pve", tokenName: "csi", privilegesSeparation: false });
   });
 
