@@ -60,10 +60,19 @@ export function proxmoxApiUrl(endpoint: string): string {
 /**
  * The secret of a token from the provider's `value`, `<user>@<realm>!<name>=<secret>`
  * (bpg/terraform-provider-proxmox v0.111.1 proxmox/access/user_token.go:40): the text after the last
- * `=`, as a user name may hold one (pve-access-control Auth/Plugin.pm:35). Pure.
+ * `=`, as a user name may hold one (pve-access-control Auth/Plugin.pm:35). Proxmox returns the
+ * secret only when the token is created (the provider's docs of `value`), so a token imported into
+ * the state has none: that is an error naming the way out, never an empty secret for the plugin. Pure.
  */
-export function tokenSecretOf(value: string): string {
-  return value.slice(value.lastIndexOf("=") + 1);
+export function tokenSecretOf(value: string | undefined): string {
+  const secret = value?.includes("=") ? value.slice(value.lastIndexOf("=") + 1) : "";
+  if (secret === "") {
+    throw new Error(
+      "storage.proxmoxCsi: the state holds no secret of the plugin's Proxmox API token (Proxmox returns it only when the token is created); " +
+        "create a new one with pulumi up --replace <the URN of the proxmoxve:user/token:Token resource>",
+    );
+  }
+  return secret;
 }
 
 /** The plugin's config file (pkg/proxmoxpool/pool.go:38-48; config.go:88-117 requires the region and an http URL). Pure. */
@@ -128,7 +137,7 @@ export class ProxmoxCsi extends pulumi.ComponentResource {
     const config = pulumi
       .all([args.proxmoxEndpoint, args.insecure, token.id, token.value])
       .apply(([endpoint, insecure, tokenId, value]) =>
-        pluginConfig(args.csi, { url: proxmoxApiUrl(endpoint), insecure: insecure ?? false, tokenId, tokenSecret: tokenSecretOf(value ?? "") }),
+        pluginConfig(args.csi, { url: proxmoxApiUrl(endpoint), insecure: insecure ?? false, tokenId, tokenSecret: tokenSecretOf(value) }),
       );
     const onCluster = { parent: this, provider: args.provider };
     const namespace = new Namespace(

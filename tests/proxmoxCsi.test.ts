@@ -32,6 +32,12 @@ describe("the plugin's pieces (pure)", () => {
     expect(tokenSecretOf("we=ird@pve!csi=0b7d-uuid")).toBe("0b7d-uuid");
   });
 
+  test("a token without its secret (imported: Proxmox returns it only on creation) is an error naming the way out, not an empty secret", () => {
+    for (const value of [undefined, "", "lab-csi@pve!csi", "lab-csi@pve!csi="]) {
+      expect(() => tokenSecretOf(value)).toThrow(/^storage\.proxmoxCsi: the state holds no secret of the plugin's Proxmox API token.*pulumi up --replace/);
+    }
+  });
+
   test("one role, user and token name per cluster; the user name as Proxmox writes it", () => {
     expect(proxmoxCsiIdentity("lab")).toEqual({ roleId: "csi-lab", userId: "lab-csi@pve", tokenName: "csi" });
     // Proxmox refuses role IDs beginning with PVE in any case: a cluster may be called so, its role never is.
