@@ -22,6 +22,12 @@ function recorded(run: ProgramRun) {
   return { resources, invokes, outputs: unwrap(run.values) };
 }
 
+// The `credentials` output counts days from today's date; the record is taken on a fixed date.
+const RECORDED_ON = new Date("2026-12-02T12:00:00Z");
+const NOT_DATE = ["hrtime", "nextTick", "performance", "queueMicrotask", "setImmediate", "clearImmediate", "setInterval", "clearInterval", "setTimeout", "clearTimeout"] as const;
+beforeEach(() => jest.useFakeTimers({ now: RECORDED_ON, doNotFake: [...NOT_DATE] }));
+afterEach(() => jest.useRealTimers());
+
 describe.each([
   ["Pulumi.dev.yaml", "dev", {}],
   ["Pulumi.static.yaml (workers, static addresses)", "static", {}],
