@@ -1,9 +1,9 @@
 // Types from the package; classes from their own modules: the package's index loads every
 // resource module (about 40) and the program uses three (docs/performance.md).
 import type * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
-import { VmLegacy } from "@muhlba91/pulumi-proxmoxve/vmLegacy";
 import * as pulumi from "@pulumi/pulumi";
 import { CDROM_INTERFACE, CLOUD_INIT_INTERFACE, EXTRA_DISK_INTERFACE_PREFIX, INSTALL_DISK_INTERFACE, NodeSpec, StaticAddressing } from "../config/domain";
+import { ProxmoxVm } from "../sdk/proxmox/vm";
 import { v01Alias } from "./legacy";
 
 export interface TalosVmArgs {
@@ -132,13 +132,13 @@ export function vmOptions(args: TalosVmArgs, parent: pulumi.Resource): pulumi.Cu
 
 /** One Proxmox VM that boots the Talos ISO into maintenance mode, ready for its machine config. */
 export class TalosVm extends pulumi.ComponentResource {
-  public readonly vm: proxmoxve.VmLegacy;
+  public readonly vm: ProxmoxVm;
   public readonly vmId: pulumi.Output<number>;
   public readonly macAddress: pulumi.Output<string>;
 
   constructor(name: string, args: TalosVmArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-proxmox:vm:TalosVm", name, {}, opts);
-    this.vm = new VmLegacy(name, vmArgs(args), vmOptions(args, this));
+    this.vm = new ProxmoxVm(name, vmArgs(args), vmOptions(args, this));
     this.vmId = this.vm.vmId;
     this.macAddress = pulumi.output(args.node.mac);
     this.registerOutputs({ vmId: this.vmId, macAddress: this.macAddress });
