@@ -1,3 +1,4 @@
+import type { VmLegacyArgs } from "@muhlba91/pulumi-proxmoxve";
 import { VmLegacy } from "@muhlba91/pulumi-proxmoxve/vmLegacy";
 import * as pulumi from "@pulumi/pulumi";
 import { vmArgs, vmOptions } from "../components/talosVm";
@@ -18,7 +19,7 @@ const args = vmArgs({
   guestAgent: true,
 });
 
-type VmClass = new (name: string, args: typeof args, opts: pulumi.CustomResourceOptions) => pulumi.CustomResource;
+type VmClass = new (name: string, args: VmLegacyArgs, opts: pulumi.CustomResourceOptions) => pulumi.CustomResource;
 
 /** Registers one VM of `vmClass` under a component, with the options TalosVm gives its VM. */
 async function register(vmClass: VmClass) {
@@ -56,6 +57,6 @@ describe("ProxmoxVm: the provider's VmLegacy with only the outputs the project r
 
   test("refuses a VM without a host as the generated class does", () => {
     const { nodeName: _, ...withoutHost } = args;
-    expect(() => new ProxmoxVm("x", withoutHost as typeof args)).toThrow("Missing required property 'nodeName'");
+    expect(() => new ProxmoxVm("x", withoutHost as VmLegacyArgs)).toThrow("Missing required property 'nodeName'");
   });
 });
