@@ -12,6 +12,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import * as YAML from "yaml";
 import { PROXMOX_CSI_CHART, PROXMOX_CSI_DRIVER, type ProxmoxCsiSpec } from "../config/domain";
+import type { TaskTimeouts } from "../config/duration";
+import type { NodeRef } from "../engines/operations";
+import { vmDisksChange } from "../engines/volumes";
+import type { TalosClientConfiguration } from "../talosapi/credentials";
 
 /**
  * The Proxmox privileges the plugin documents for its role (sergelogvinov/proxmox-csi-plugin v0.19.1
@@ -196,4 +200,31 @@ export class ProxmoxCsi extends pulumi.ComponentResource {
       { parent: this, dependsOn: [acl], additionalSecretOutputs: ["value"] },
     );
   }
+}
+
+export interface AttachedVolumesHookArgs {
+  /** The control planes: the Talos endpoints and the kubeconfig's source. */
+  controlPlanes: NodeRef[];
+  /** The cluster's client configuration (a deferred Output: the VMs bind the hook before the cluster exists). */
+  clientConfiguration: pulumi.Output<TalosClientConfiguration>;
+  timeouts?: TaskTimeouts;
+}
+
+/**
+ * The hook a VM's update runs first while `storage.proxmoxCsi` is on: an update that changes the
+ * VM's disks is refused while the plugin has volumes attached to that node, before the provider
+ * would pull them (engines/volumes.ts). The engine runs it just before the provider's Update, with
+ * the old and new inputs (pulumi/pulumi v3.248.0 pkg/resource/deploy/step.go:933-947); never on
+ * preview (`onDryRun` defaults to false), and a new VM has no volumes.
+ */
+export function attachedVolumesHook(name: string, args: AttachedVolumesHookArgs): pulumi.ResourceHook {
+  return new pulumi.ResourceHook(name, async (hook) => {
+    if (!vmDisksChange(hook.oldInputs, hook.newInputs)) return;
+    const clientConfiguration = await new Promise<TalosClientConfiguration>((resolve) => args.clientConfiguration.apply(resolve));
+    // Loaded when it runs, as the health gate's: the Talos client is no part of the program's start-up.
+    const { runDiskChangeCheck } = await import("../engines/tasks");
+    const { controlPlanes, timeouts } = args;
+    const node = String(hook.newInputs?.name);
+    await runDiskChangeCheck({ node, driver: PROXMOX_CSI_DRIVER, nodes: controlPlanes, endpoints: controlPlanes.map((n) => n.ip), clientConfiguration, timeouts });
+  });
 }

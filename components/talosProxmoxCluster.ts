@@ -4,14 +4,16 @@ import type * as k8s from "@pulumi/kubernetes";
 import { Provider as KubernetesProvider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 import { Settings } from "../config/schema";
-import { ClusterSpec, NodeSpec, imagePlatform } from "../config/domain";
+import { ClusterSpec, NodeSpec, controlPlanes, imagePlatform } from "../config/domain";
+import { taskTimeouts } from "../config/duration";
+import type * as talos from "../sdk/talos";
 import { v01Alias } from "./legacy";
 import { TalosCluster } from "./talosCluster";
 import type { CredentialLifetimes } from "../resources/talosCredentials";
 import { TalosImage, TalosImageArgs } from "./talosImage";
 import { TalosVm, TalosVmArgs } from "./talosVm";
 import { installCilium } from "./cilium";
-import { ProxmoxCsi, type StorageSummary } from "./proxmoxCsi";
+import { ProxmoxCsi, attachedVolumesHook, type StorageSummary } from "./proxmoxCsi";
 import { VolumesGuard } from "../resources/storageVolumes";
 import { PROXMOX_CSI_DRIVER } from "../config/domain";
 import { ConfigError, ValidatedConfig, validateConfig } from "../config/validate";
@@ -287,8 +289,10 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
     const legacyName = adoptV01Layout ? spec.clusterName : undefined;
 
     const image = new TalosImage(name, imageArgs(spec, legacyName), { parent: this });
+    const [clientConfiguration, resolveClientConfiguration] = pulumi.deferredOutput<talos.ClientConfiguration>();
+    const beforeUpdate = spec.storage.proxmoxCsi && proxmox ? this.attachedVolumesCheck(name, clientConfiguration) : undefined;
     const vms = Object.fromEntries(
-      spec.nodes.map((node) => [node.name, new TalosVm(`${name}-${node.name}`, vmArgsOf(spec, node, image, legacyName), { parent: this })] as const),
+      spec.nodes.map((node) => [node.name, new TalosVm(`${name}-${node.name}`, { ...vmArgsOf(spec, node, image, legacyName), beforeUpdate }, { parent: this })] as const),
     );
     const cluster = new TalosCluster(
       name,
@@ -302,6 +306,7 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    resolveClientConfiguration(cluster.clientConfiguration);
 
     this.provider = this.kubernetesProvider(name, this.withCni(name, cluster.kubeconfig), legacyName);
     this.kubeconfig = cluster.kubeconfig;
@@ -337,6 +342,12 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
    * and the guard the engine deletes before it, which refuses while the plugin's volumes exist. A
    * destroy of the whole cluster skips the guard (`deletedWith` the machine secrets).
    */
+  /** With `storage.proxmoxCsi`: each VM's update first checks that no volume is attached where its disks change (components/proxmoxCsi.ts). */
+  private attachedVolumesCheck(name: string, clientConfiguration: pulumi.Output<talos.ClientConfiguration>): pulumi.ResourceHook {
+    const nodes = controlPlanes(this.spec).map((n) => ({ name: n.name, ip: n.ip, role: n.role }));
+    return attachedVolumesHook(`${name}-csi-attached-volumes`, { controlPlanes: nodes, clientConfiguration, timeouts: taskTimeouts(this.spec.talos) });
+  }
+
   private volumes(name: string, cluster: TalosCluster, proxmox: ProxmoxConnectionArgs | undefined): ProxmoxCsi | undefined {
     const csi = this.spec.storage.proxmoxCsi;
     if (!csi || !proxmox) return undefined;

@@ -30,6 +30,8 @@ export interface TalosVmArgs {
   staticAddress?: { network: StaticAddressing; nameservers: string[] };
   /** `clusterName` as release 0.1 used it, for an alias to that layout (VMs were named by node). */
   legacyName?: string;
+  /** Run before each update of the VM: with `storage.proxmoxCsi`, the check of its attached volumes (components/proxmoxCsi.ts). */
+  beforeUpdate?: pulumi.ResourceHook;
 }
 
 const DISK_OPTIONS = { fileFormat: "raw", iothread: true, discard: "on", ssd: true };
@@ -123,6 +125,7 @@ export function vmOptions(args: TalosVmArgs, parent: pulumi.Resource): pulumi.Cu
     // The provider reads an unset disk speed back as an empty block and shows a change on every
     // run (muhlba91/pulumi-proxmoxve#664; bpg disk/schema.go defaults it to zeros).
     ignoreChanges: ["disks[*].speed"],
+    hooks: args.beforeUpdate ? { beforeUpdate: [args.beforeUpdate] } : undefined,
     aliases:
       args.legacyName === undefined
         ? undefined

@@ -14,7 +14,8 @@ import { getKubeconfig, getVersion } from "../talosapi/machine";
 import { kubeOperations, routeAvoidingNode, rolloutTimeouts, talosOperations, type NodeRef, type RolloutTimeouts, type TalosOperations } from "./operations";
 import { upgradeKubernetes, type KubernetesImages, type KubernetesUpgradeResult } from "./kubernetesUpgrade";
 import { removeNode, type RemoveNodeResult } from "./removeNode";
-import { volumesOfDriver, volumesRemovalProblem } from "./volumes";
+import { diskChangeProblem, volumesAttachedTo, volumesOfDriver, volumesRemovalProblem } from "./volumes";
+import type { KubeApi } from "./kube";
 
 export { controlPlaneRemovalProblem, endpointRemovalProblem, removalWithReplacementProblem, removalWithUpgradeProblem } from "./departures";
 import { rolledReboot, rollout, type RolloutDeps, type RolloutEvent } from "./rollout";
@@ -248,24 +249,45 @@ export interface VolumesCheckInput extends ClusterAccess {
  * Kubernetes is reached through a control plane's kubeconfig, as the other tasks reach it.
  */
 export async function runVolumesCheck(input: VolumesCheckInput): Promise<void> {
+  const volumes = await readKubernetes(input, (kube) => volumesOfDriver(kube, input.driver), (why) =>
+    `removing ${input.key} needs the cluster's PersistentVolumes, which could not be read (${why}). ` +
+    `Run pulumi up again once the control planes answer. If the cluster is gone for good, pulumi destroy removes everything without this check`,
+  );
+  const problem = volumesRemovalProblem(input.key, input.driver, volumes);
+  if (problem) throw new Error(problem);
+}
+
+export interface DiskChangeCheckInput extends ClusterAccess {
+  /** The node (Kubernetes Node name, the VM's name) whose disks change. */
+  node: string;
+  /** The CSI driver name, e.g. `csi.proxmox.sinextra.dev`. */
+  driver: string;
+}
+
+/** Throws, naming the way through, while volumes of `driver` are attached to `node` (engines/volumes.ts diskChangeProblem). */
+export async function runDiskChangeCheck(input: DiskChangeCheckInput): Promise<void> {
+  const volumes = await readKubernetes(input, (kube) => volumesAttachedTo(kube, input.driver, input.node), (why) =>
+    `changing the disks of ${input.node}'s VM needs to know which volumes of ${input.driver} are attached to it, which could not be read (${why}). ` +
+    `Run pulumi up again once the control planes answer`,
+  );
+  const problem = diskChangeProblem(input.node, input.driver, volumes);
+  if (problem) throw new Error(problem);
+}
+
+/** Reads from Kubernetes through a control plane's kubeconfig, as the other tasks reach it; a failure throws `unreadable(message)`. */
+async function readKubernetes<T>(input: ClusterAccess, read: (kube: KubeApi) => Promise<T>, unreadable: (why: string) => string): Promise<T> {
   const tls = tlsFromClientConfiguration(input.clientConfiguration);
   const clients = input.endpoints.map((endpoint) => connectTalos({ endpoint, tls }));
-  let volumes;
   try {
     const controlPlane = input.nodes.find((n) => n.role === "controlplane");
     if (!controlPlane) throw new Error("the node list has no control plane");
     const kubeconfig = await getKubeconfig(clients[0], controlPlane.ip, { timeoutMs: rolloutTimeouts(input.timeouts).callMs });
-    volumes = await volumesOfDriver(kubeApiFromKubeconfig(kubeconfig), input.driver);
+    return await read(kubeApiFromKubeconfig(kubeconfig));
   } catch (error) {
-    throw new Error(
-      `removing ${input.key} needs the cluster's PersistentVolumes, which could not be read (${(error as Error).message}). ` +
-        `Run pulumi up again once the control planes answer. If the cluster is gone for good, pulumi destroy removes everything without this check`,
-    );
+    throw new Error(unreadable((error as Error).message));
   } finally {
     clients.forEach((c) => c.close());
   }
-  const problem = volumesRemovalProblem(input.key, input.driver, volumes);
-  if (problem) throw new Error(problem);
 }
 
 /** Client certificates from the cluster's CAs (resources/talosCredentials.ts). */

@@ -37,3 +37,41 @@ export function volumesRemovalProblem(key: string, driver: string, volumes: Driv
     `pulumi destroy removes the whole cluster without this check.`
   );
 }
+
+/**
+ * A VolumeAttachment as the list answers it (kubernetes/api v0.35.7 storage/v1 types.go
+ * VolumeAttachmentSpec: attacher, nodeName, source.persistentVolumeName).
+ */
+type VolumeAttachment = KubeObject & { spec?: { attacher?: string; nodeName?: string; source?: { persistentVolumeName?: string } } };
+
+/** The PersistentVolumes `driver` has attached (or is attaching) to `node`: one unpaged list of the cluster-scoped collection. */
+export async function volumesAttachedTo(kube: Pick<KubeApi, "getObject">, driver: string, node: string): Promise<string[]> {
+  const list = await kube.getObject("/apis/storage.k8s.io/v1/volumeattachments");
+  return ((list?.items as VolumeAttachment[] | undefined) ?? [])
+    .filter((a) => a.spec?.attacher === driver && a.spec?.nodeName === node)
+    .map((a) => a.spec?.source?.persistentVolumeName ?? a.metadata?.name ?? "?");
+}
+
+/**
+ * Whether a VM update changes its disks. Then bpg's update removes every disk the VM has that its
+ * plan does not list, CD-ROMs and cloud-init drives aside (bpg/terraform-provider-proxmox v0.111.1
+ * proxmoxtf/resource/vm/vm.go:6487-6523), and the Proxmox CSI plugin attaches its volumes as such
+ * disks, scsi1 to scsi29 (sergelogvinov/proxmox-csi-plugin v0.19.1 pkg/csi/utils.go:398-401).
+ * Pure; compares the VM's `disks` inputs as the engine hands them to a hook.
+ */
+export function vmDisksChange(oldInputs: Record<string, unknown> | undefined, newInputs: Record<string, unknown> | undefined): boolean {
+  return oldInputs !== undefined && JSON.stringify(oldInputs.disks ?? []) !== JSON.stringify(newInputs?.disks ?? []);
+}
+
+/** Why `node`'s disks may not change while `volumes` of `driver` are attached to it, and the way through; undefined when none are. Pure. */
+export function diskChangeProblem(node: string, driver: string, volumes: string[]): string | undefined {
+  if (volumes.length === 0) return undefined;
+  const shown = volumes.slice(0, 5).join(", ") + (volumes.length > 5 ? ` and ${volumes.length - 5} more` : "");
+  return (
+    `changing the disks of ${node}'s VM is refused while ${volumes.length} volume(s) of ${driver} are attached to it (${shown}): ` +
+    `the Proxmox provider removes every disk of the VM that its config does not list, so they would be pulled out from under the running pods. ` +
+    `Drain the node first (kubectl drain ${node} --ignore-daemonsets --delete-emptydir-data), run pulumi up again once ` +
+    `kubectl get volumeattachments lists none on ${node}, then kubectl uncordon ${node}. A diskSize or extraDisks change for a whole role ` +
+    `reaches every node in one update: make it one node at a time with nodes[].diskSize or nodes[].extraDisks`
+  );
+}

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { taskModulePath } from "../resources/taskModule";
-import { readPendingChanges, readVersions, runKubernetesUpgrade, runRemoveNode, runRolledReboot, runUpgrade, runVolumesCheck, type UpgradeTaskInput } from "../engines/tasks";
+import { readPendingChanges, readVersions, runKubernetesUpgrade, runRemoveNode, runRolledReboot, runDiskChangeCheck, runUpgrade, runVolumesCheck, type UpgradeTaskInput } from "../engines/tasks";
 import { FAST_TIMEOUTS, fakeControlPlane, fakeWorker, milestones, startFakeCluster, type FakeCluster } from "./helpers/fakeCluster";
 import { serveFakeKube, type FakeKubeServer } from "./helpers/fakeKubeHttps";
 import { clientConfiguration, createTestPki, type TestPki } from "./helpers/talosPki";
@@ -51,7 +51,7 @@ const input = (c: FakeCluster, extra: Partial<UpgradeTaskInput> = {}): UpgradeTa
 test("the compiled task module the resource loads exists and exports the same tasks", () => {
   expect(fs.existsSync(taskModulePath())).toBe(true);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  expect(Object.keys(require(taskModulePath()) as object).sort()).toEqual(["compatibilityFailures", "connectCluster", "connectTalosOperations", "controlPlaneRemovalProblem", "credentialsChanged", "endpointRemovalProblem", "readPendingChanges", "readVersions", "removalWithReplacementProblem", "removalWithUpgradeProblem", "renewCredentials", "runKubernetesUpgrade", "runRemoveNode", "runRolledReboot", "runUpgrade", "runVolumesCheck", "upgradeCluster", "usableClientConfiguration"]);
+  expect(Object.keys(require(taskModulePath()) as object).sort()).toEqual(["compatibilityFailures", "connectCluster", "connectTalosOperations", "controlPlaneRemovalProblem", "credentialsChanged", "endpointRemovalProblem", "readPendingChanges", "readVersions", "removalWithReplacementProblem", "removalWithUpgradeProblem", "renewCredentials", "runDiskChangeCheck", "runKubernetesUpgrade", "runRemoveNode", "runRolledReboot", "runUpgrade", "runVolumesCheck", "upgradeCluster", "usableClientConfiguration"]);
 });
 
 test("connects with the client configuration, fetches the kubeconfig, drains over HTTPS and upgrades in order", async () => {
@@ -237,6 +237,24 @@ describe("the CSI driver's removal check", () => {
     const c = await start([fakeControlPlane(1), fakeWorker(1)]);
     c.kube.collections.set("/api/v1/persistentvolumes", [{ metadata: { name: "nfs-1" }, spec: { csi: { driver: "nfs.csi.k8s.io" } } }]);
     await expect(check(c)).resolves.toBeUndefined();
+  });
+});
+
+describe("the check before a VM's disks change", () => {
+  const DRIVER = "csi.proxmox.sinextra.dev";
+  const check = (c: FakeCluster, node: string) => runDiskChangeCheck({ node, driver: DRIVER, nodes: c.nodes, endpoints: [c.talos.address], clientConfiguration: clientConfiguration(pki), timeouts: FAST_TIMEOUTS });
+  const attachment = (pv: string, node: string) => ({ metadata: { name: `csi-${pv}` }, spec: { attacher: DRIVER, nodeName: node, source: { persistentVolumeName: pv } } });
+
+  test("reads the VolumeAttachments over HTTPS and refuses while the driver has volumes on the node", async () => {
+    const c = await start([fakeControlPlane(1), fakeWorker(1)]);
+    c.kube.collections.set("/apis/storage.k8s.io/v1/volumeattachments", [attachment("pvc-1", "w-1")]);
+    await expect(check(c, "w-1")).rejects.toThrow(/^changing the disks of w-1's VM is refused while 1 volume\(s\) of csi\.proxmox\.sinextra\.dev are attached to it \(pvc-1\)/);
+  });
+
+  test("passes for a node without the driver's volumes", async () => {
+    const c = await start([fakeControlPlane(1), fakeWorker(1)]);
+    c.kube.collections.set("/apis/storage.k8s.io/v1/volumeattachments", [attachment("pvc-1", "w-1")]);
+    await expect(check(c, "cp-1")).resolves.toBeUndefined();
   });
 });
 

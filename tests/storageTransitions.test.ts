@@ -1,3 +1,4 @@
+import * as tasks from "../engines/tasks";
 import { nodesToReboot, type BootState } from "../resources/talosReboots";
 import { needsRollout, type UpgradeState } from "../resources/talosUpgrade";
 import { unwrap } from "../testkit/mocks";
@@ -6,6 +7,10 @@ import { PROXMOX_CONFIG, ProgramRun, toPulumiConfig } from "./helpers/program";
 import { Step, planDestroy, transition } from "./helpers/transition";
 
 /** storage.proxmoxCsi after day one: enabling it, changing the class, removing it, destroying the cluster. */
+
+// The module as the VMs' hook loads it, with its check replaceable (compiled ES module exports
+// are read-only bindings: a spy needs a plain object).
+jest.mock("../engines/tasks", () => ({ __esModule: true, ...jest.requireActual("../engines/tasks") }));
 
 const BASE = { clusterName: "lab", vip: "10.0.20.10", vmIdBase: 2000, nodes: LAB_NODES };
 const CSI = { datastore: "local-lvm" };
@@ -61,5 +66,46 @@ describe("storage.proxmoxCsi on a running cluster (transitions)", () => {
   test("destroying the whole cluster skips the guard (it goes with the machine secrets)", async () => {
     const { b } = await transition(stack(BASE), stack(WITH_CSI));
     expect(planDestroy(b).find((s) => s.name === "cluster-csi-volumes")).toMatchObject({ op: "delete", skipped: true });
+  });
+});
+
+describe("a VM's disks change while the plugin may have volumes attached to it (transitions)", () => {
+  const VM = "proxmoxve:index/vmLegacy:VmLegacy::cluster-worker-1";
+  const resized = (change: Record<string, unknown>) => ({ ...WITH_CSI, nodes: LAB_NODES.map((n) => (n.name === "worker-1" ? { ...n, ...change } : n)) });
+  const check = jest.spyOn(tasks, "runDiskChangeCheck");
+  beforeEach(() => check.mockReset().mockResolvedValue(undefined));
+
+  test("growing a node's disk: its VM's update first checks the volumes attached to that node, through the control planes", async () => {
+    const { b, steps } = await transition(stack(WITH_CSI), stack(resized({ diskSize: 40 })), { runHooks: true });
+    expect(steps.filter((s) => s.name === "cluster-worker-1")).toEqual([expect.objectContaining({ op: "update", changed: ["disks[0].size"] })]);
+    expect(b.mocks.hookRuns.filter((h) => h.resource === VM)).toEqual([expect.objectContaining({ hook: "cluster-csi-attached-volumes", kind: "beforeUpdate" })]);
+    const controlPlanes = LAB_NODES.filter((n) => n.role === "controlplane");
+    expect(check).toHaveBeenCalledTimes(1);
+    expect(check).toHaveBeenCalledWith(expect.objectContaining({
+      node: "worker-1",
+      driver: "csi.proxmox.sinextra.dev",
+      nodes: controlPlanes,
+      endpoints: controlPlanes.map((n) => n.ip),
+      clientConfiguration: expect.objectContaining({ caCertificate: expect.any(String), clientKey: expect.any(String) }),
+    }));
+  });
+
+  test("a refusal fails that VM's update before the provider runs it", async () => {
+    check.mockRejectedValueOnce(new Error("changing the disks of worker-1's VM is refused while 1 volume(s)"));
+    const { b } = await transition(stack(WITH_CSI), stack(resized({ extraDisks: [{ size: 100 }] })), { runHooks: true });
+    expect(b.mocks.hookRuns.find((h) => h.resource === VM)?.error).toMatch(/^changing the disks of worker-1's VM is refused/);
+  });
+
+  test("a change of cores updates the VM without checking volumes", async () => {
+    const { b } = await transition(stack(WITH_CSI), stack(resized({ cores: 8 })), { runHooks: true });
+    expect(b.mocks.hookRuns.filter((h) => h.resource === VM)).toHaveLength(1);
+    expect(check).not.toHaveBeenCalled();
+  });
+
+  test("without the plugin no VM binds the hook", async () => {
+    const { a, b } = await transition(stack(BASE), stack(WITH_CSI));
+    const hooks = (run: ProgramRun) => [...run.requests.values()].filter((r) => r.type === "proxmoxve:index/vmLegacy:VmLegacy").map((r) => r.hooks);
+    expect(hooks(a)).toEqual(LAB_NODES.map(() => ({})));
+    expect(hooks(b)).toEqual(LAB_NODES.map(() => ({ beforeUpdate: ["cluster-csi-attached-volumes"] })));
   });
 });

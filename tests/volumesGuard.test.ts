@@ -1,4 +1,4 @@
-import { volumesOfDriver, volumesRemovalProblem } from "../engines/volumes";
+import { diskChangeProblem, vmDisksChange, volumesAttachedTo, volumesOfDriver, volumesRemovalProblem } from "../engines/volumes";
 import { FakeKube } from "./helpers/fakeKube";
 
 const DRIVER = "csi.proxmox.sinextra.dev";
@@ -20,6 +20,41 @@ describe("the volumes of a CSI driver", () => {
 
   test("none when the cluster has no PersistentVolumes", async () => {
     expect(await volumesOfDriver(new FakeKube([]), DRIVER)).toEqual([]);
+  });
+});
+
+describe("a VM's disks change while the driver has volumes attached to it", () => {
+  // The plugin attaches a volume as the VM's first free scsi1-scsi29 (proxmox-csi-plugin v0.19.1
+  // pkg/csi/utils.go:398-401); when a VM's disk list changes, bpg removes every disk the VM has
+  // that the plan does not list, CD-ROMs and cloud-init drives aside (bpg v0.111.1
+  // proxmoxtf/resource/vm/vm.go:6487-6523). So any change of the disks would pull those volumes.
+  const attachment = (pv: string, node: string, attacher = DRIVER) => ({ metadata: { name: `csi-${pv}` }, spec: { attacher, nodeName: node, source: { persistentVolumeName: pv } }, status: { attached: true } });
+  const disks = (size: number, extra: object[] = []) => ({ disks: [{ interface: "scsi0", size, datastoreId: "local-lvm" }, ...extra] });
+
+  test("the volumes attached to a node are its VolumeAttachments of the driver", async () => {
+    const kube = new FakeKube([]);
+    kube.collections.set("/apis/storage.k8s.io/v1/volumeattachments", [attachment("pvc-1", "w-1"), attachment("pvc-2", "w-2"), attachment("nfs-1", "w-1", "nfs.csi.k8s.io"), attachment("pvc-3", "w-1")]);
+    expect(await volumesAttachedTo(kube, DRIVER, "w-1")).toEqual(["pvc-1", "pvc-3"]);
+    expect(await volumesAttachedTo(new FakeKube([]), DRIVER, "w-1")).toEqual([]);
+  });
+
+  test("a grown install disk, an added extra disk or another datastore is a change of the disks", () => {
+    expect(vmDisksChange(disks(32), disks(40))).toBe(true);
+    expect(vmDisksChange(disks(32), disks(32, [{ interface: "scsi1", size: 100 }]))).toBe(true);
+    expect(vmDisksChange(disks(32), { disks: [{ interface: "scsi0", size: 32, datastoreId: "ssd" }] })).toBe(true);
+  });
+
+  test("cores, memory or any other input, or a VM being created, is not", () => {
+    expect(vmDisksChange({ ...disks(32), cpu: { cores: 4 } }, { ...disks(32), cpu: { cores: 8 } })).toBe(false);
+    expect(vmDisksChange(undefined, disks(32))).toBe(false);
+  });
+
+  test("the refusal names the node, the volumes and the way through: drain, up, uncordon, one node at a time", () => {
+    const problem = diskChangeProblem("w-1", DRIVER, ["pvc-1", "pvc-3"]);
+    expect(problem).toMatch(/^changing the disks of w-1's VM is refused while 2 volume\(s\) of csi\.proxmox\.sinextra\.dev are attached to it \(pvc-1, pvc-3\)/);
+    expect(problem).toMatch(/kubectl drain w-1 --ignore-daemonsets --delete-emptydir-data\), run pulumi up again once kubectl get volumeattachments lists none on w-1, then kubectl uncordon w-1\./);
+    expect(problem).toMatch(/one node at a time with nodes\[\]\.diskSize or nodes\[\]\.extraDisks$/);
+    expect(diskChangeProblem("w-1", DRIVER, [])).toBeUndefined();
   });
 });
 
