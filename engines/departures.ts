@@ -117,6 +117,23 @@ export function removalWithUpgradeProblem(
   );
 }
 
+/**
+ * A node whose role changes under the same name is refused. The program takes a node out of the
+ * cluster (drain, leave etcd, reset) only when its membership is deleted, and a membership is
+ * kept, not replaced, when only the role changes (resources/talosMember.ts diff): a control plane
+ * made a worker would stay an etcd member. The reverse is refused alike: remove and add is the
+ * one path tested for both roles. Pure; `olds` is empty on create.
+ */
+export function roleChangeProblem(olds: { nodes?: NodeRef[] }, news: { nodes: NodeRef[] }): string | undefined {
+  const changes = news.nodes.flatMap((n) => (olds.nodes ?? []).filter((o) => o.name === n.name && o.role !== n.role).map((o) => ({ name: n.name, from: o.role, to: n.role })));
+  if (changes.length === 0) return undefined;
+  const listed = changes.map((c) => `${c.name} (${c.from} → ${c.to})`).join(", ");
+  return (
+    `changing the role of ${listed} is refused: the program takes a node out of the cluster only when it is removed, so its etcd membership ` +
+    `would not follow the new role. Remove the node in one pulumi up (it leaves the cluster gracefully), then add it back with its new role in the next`
+  );
+}
+
 /** The control planes of `olds` that are no control plane of `news` (removed, or made workers). Pure. */
 function removedControlPlanes(olds: { nodes?: NodeRef[] }, news: { nodes: NodeRef[] }): NodeRef[] {
   return (olds.nodes ?? []).filter((o) => o.role === "controlplane" && !news.nodes.some((n) => n.name === o.name && n.role === "controlplane"));

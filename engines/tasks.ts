@@ -17,7 +17,7 @@ import { removeNode, type RemoveNodeResult } from "./removeNode";
 import { diskChangeProblem, volumesAttachedTo, volumesOfDriver, volumesRemovalProblem } from "./volumes";
 import type { KubeApi } from "./kube";
 
-export { controlPlaneRemovalProblem, endpointRemovalProblem, removalWithReplacementProblem, removalWithUpgradeProblem } from "./departures";
+export { controlPlaneRemovalProblem, endpointRemovalProblem, removalWithReplacementProblem, removalWithUpgradeProblem, roleChangeProblem } from "./departures";
 import { rolledReboot, rollout, type RolloutDeps, type RolloutEvent } from "./rollout";
 import { proxmoxOperations, type VmRef } from "./proxmoxReboot";
 import type { ProxmoxApiConnection } from "../proxmoxapi";

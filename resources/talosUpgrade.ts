@@ -76,7 +76,7 @@ export function upgradePlan(spec: ClusterSpec, workerBatchSize: number, image: s
 
 // The departure checks live in the task module (engines/departures.ts), which the check loads
 // when it runs: loading this module in the provider host stays cheap.
-export { controlPlaneRemovalProblem, endpointRemovalProblem, removalWithReplacementProblem, removalWithUpgradeProblem, vmReplacement } from "../engines/departures";
+export { controlPlaneRemovalProblem, endpointRemovalProblem, removalWithReplacementProblem, removalWithUpgradeProblem, roleChangeProblem, vmReplacement } from "../engines/departures";
 
 /**
  * A CNI switch on a running cluster is refused: the old CNI's pods, routes and (for Cilium) eBPF
@@ -135,6 +135,7 @@ const PROVIDER: pulumi.dynamic.ResourceProvider = {
       { property: "nodes", reason: task.endpointRemovalProblem(olds, news) },
       { property: "nodes", reason: task.removalWithReplacementProblem(olds, news) },
       { property: "nodes", reason: task.removalWithUpgradeProblem(olds, news) },
+      { property: "nodes", reason: task.roleChangeProblem(olds, news) },
       { property: "cni", reason: cniSwitchProblem(olds, news) },
       { property: "addressing", reason: addressingChangeProblem(olds, news) },
     ].filter((f): f is { property: string; reason: string } => f.reason !== undefined);

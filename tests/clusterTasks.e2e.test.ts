@@ -51,7 +51,7 @@ const input = (c: FakeCluster, extra: Partial<UpgradeTaskInput> = {}): UpgradeTa
 test("the compiled task module the resource loads exists and exports the same tasks", () => {
   expect(fs.existsSync(taskModulePath())).toBe(true);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  expect(Object.keys(require(taskModulePath()) as object).sort()).toEqual(["compatibilityFailures", "connectCluster", "connectTalosOperations", "controlPlaneRemovalProblem", "credentialsChanged", "endpointRemovalProblem", "readPendingChanges", "readVersions", "removalWithReplacementProblem", "removalWithUpgradeProblem", "renewCredentials", "runDiskChangeCheck", "runKubernetesUpgrade", "runRemoveNode", "runRolledReboot", "runUpgrade", "runVolumesCheck", "upgradeCluster", "usableClientConfiguration"]);
+  expect(Object.keys(require(taskModulePath()) as object).sort()).toEqual(["compatibilityFailures", "connectCluster", "connectTalosOperations", "controlPlaneRemovalProblem", "credentialsChanged", "endpointRemovalProblem", "readPendingChanges", "readVersions", "removalWithReplacementProblem", "removalWithUpgradeProblem", "renewCredentials", "roleChangeProblem", "runDiskChangeCheck", "runKubernetesUpgrade", "runRemoveNode", "runRolledReboot", "runUpgrade", "runVolumesCheck", "upgradeCluster", "usableClientConfiguration"]);
 });
 
 test("connects with the client configuration, fetches the kubeconfig, drains over HTTPS and upgrades in order", async () => {

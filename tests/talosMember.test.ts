@@ -57,6 +57,23 @@ describe("quorum refusals before anything changes (the upgrade resource's check,
     const checked = await upgradeProvider.check!(nodes(cp(1), cp(2), cp(3)), { ...nodes(cp(1)) } as UpgradeState);
     expect(checked.failures).toEqual([{ property: "nodes", reason: expect.stringMatching(/Remove one control plane per pulumi up/) }]);
   });
+  test("a node that changes role under the same name is refused, naming it and the way through (its membership would be kept, not replaced)", async () => {
+    const asWorker = { ...cp(3), role: "worker" as const };
+    expect(departures.roleChangeProblem(nodes(cp(1), cp(2), cp(3), w(1)), nodes(cp(1), cp(2), asWorker, w(1)))).toBe(
+      "changing the role of cp-3 (controlplane → worker) is refused: the program takes a node out of the cluster only when it is removed, so its etcd membership " +
+        "would not follow the new role. Remove the node in one pulumi up (it leaves the cluster gracefully), then add it back with its new role in the next",
+    );
+    expect(departures.roleChangeProblem(nodes(cp(1), w(1)), nodes(cp(1), { ...w(1), role: "controlplane" }))).toMatch(/^changing the role of w-1 \(worker → controlplane\) is refused/);
+    const checked = await upgradeProvider.check!(nodes(cp(1), cp(2), cp(3)), { ...nodes(cp(1), cp(2), asWorker) } as UpgradeState);
+    expect(checked.failures).toEqual([{ property: "nodes", reason: expect.stringMatching(/^changing the role of cp-3/) }]);
+    // The membership itself would only be updated: nothing takes the node out of etcd.
+    expect(await memberProvider.diff!("id", member(cp(3)), member(asWorker))).toMatchObject({ replaces: [] });
+  });
+  test("the same roles, a node added or removed, or a first deployment pass: no role change", () => {
+    expect(departures.roleChangeProblem(nodes(cp(1), w(1)), nodes(cp(1), w(1), w(2)))).toBeUndefined();
+    expect(departures.roleChangeProblem(nodes(cp(1), w(1)), nodes(cp(1)))).toBeUndefined();
+    expect(departures.roleChangeProblem({}, nodes(cp(1)))).toBeUndefined();
+  });
   test("one control plane, any number of workers, or a first deployment pass", () => {
     expect(controlPlaneRemovalProblem(nodes(cp(1), cp(2), cp(3), w(1), w(2)), nodes(cp(1), cp(2)))).toBeUndefined();
     expect(controlPlaneRemovalProblem({}, nodes(cp(1)))).toBeUndefined();
