@@ -47,16 +47,59 @@ export function loadTasks(): typeof import("../engines/tasks") {
 /** Project directories whose compiled tasks were found: one search per process, not one per resource. */
 const builtTasksFound = new Set<string>();
 
-/** Throws, naming the fix, when the program's project has no compiled tasks (checked when a resource is declared). */
+/**
+ * Throws, naming the fix, when the program's project has no compiled tasks, or, in this
+ * repository, compiled ones older than their sources (checked when a resource is declared).
+ */
 export function requireBuiltTasks(what: string): void {
   const projectDir = process.cwd();
   if (builtTasksFound.has(projectDir)) return;
   try {
-    taskModulePath(projectDir);
+    const stale = staleBuild(taskModulePath(projectDir));
+    if (stale) throw new Error(stale);
     builtTasksFound.add(projectDir);
   } catch (error) {
     throw new Error(`${what}: ${(error as Error).message}`);
   }
+}
+
+/** The folders whose compiled code the providers and tasks run: everything they import. */
+const PROVIDER_SOURCES = ["resources", "engines", "talosapi", "proxmoxapi", "config", "sdk"];
+
+/**
+ * In this repository the provider host runs the providers from dist/ while `pulumi up` runs the
+ * program from the sources, so an edit without `npm run build` would run old code in the
+ * providers. Names the first source newer than its compiled file; undefined for an installed
+ * package (no sources beside dist/) or an up-to-date build.
+ */
+export function staleBuild(tasksPath: string): string | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nodePath = require("node:path") as typeof path;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nodeFs = require("node:fs") as typeof fs;
+  const root = nodePath.dirname(nodePath.dirname(nodePath.dirname(tasksPath)));
+  if (!nodeFs.existsSync(nodePath.join(root, "engines", "tasks.ts"))) return undefined;
+  const firstNewer = (dir: string): string | undefined => {
+    for (const entry of nodeFs.readdirSync(nodePath.join(root, dir), { withFileTypes: true })) {
+      const source = nodePath.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        const found = firstNewer(source);
+        if (found) return found;
+      } else if (/(?<!\.d)\.ts$/.test(entry.name) && isNewer(nodeFs, nodePath.join(root, source), nodePath.join(root, "dist", source.replace(/\.ts$/, ".js")))) {
+        return source;
+      }
+    }
+    return undefined;
+  };
+  for (const dir of PROVIDER_SOURCES.filter((d) => nodeFs.existsSync(nodePath.join(root, d)))) {
+    const source = firstNewer(dir);
+    if (source) return `${source} changed after it was built: the dynamic resources' providers run the compiled code in dist/, so run npm run build first`;
+  }
+  return undefined;
+}
+
+function isNewer(nodeFs: typeof fs, source: string, compiled: string): boolean {
+  return !nodeFs.existsSync(compiled) || nodeFs.statSync(source).mtimeMs > nodeFs.statSync(compiled).mtimeMs;
 }
 
 /**
