@@ -59,7 +59,9 @@ export function requireBuiltTasks(what: string): void {
     if (stale) throw new Error(stale);
     builtTasksFound.add(projectDir);
   } catch (error) {
-    throw new Error(`${what}: ${(error as Error).message}`);
+    // Printed as the CLI prints a pulumi.RunError, without a stack trace: the SDK recognises one
+    // by this member (pulumi/pulumi v3.248.0 sdk/nodejs/errors.ts RunError.isInstance, utils.ts).
+    throw Object.assign(new Error(`${what}: ${(error as Error).message}`), { __pulumiRunError: true });
   }
 }
 

@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { staleBuild } from "../resources/taskModule";
+import { RunError } from "@pulumi/pulumi";
+import { requireBuiltTasks, staleBuild } from "../resources/taskModule";
 
 /** A repository-shaped folder: sources and their compiled files, with the modification times given (seconds). */
 function checkout(files: Record<string, number>): string {
@@ -53,5 +54,26 @@ describe("a build older than its sources, in this repository", () => {
 
   test("this repository's own build, made by npm test before jest, is current", () => {
     expect(staleBuild(path.join(__dirname, "..", "dist", "engines", "tasks.js"))).toBeUndefined();
+  });
+});
+
+describe("the program's refusal", () => {
+  test("names the resource and the fix, as a RunError (printed without a stack trace)", () => {
+    const root = repo({ "engines/volumes.ts": 300, "dist/engines/volumes.js": 200, "package.json": 100 });
+    fs.writeFileSync(path.join(root, "package.json"), JSON.stringify({ name: "talos-proxmox" }));
+    const cwd = process.cwd();
+    process.chdir(root);
+    try {
+      let thrown: unknown;
+      try {
+        requireBuiltTasks("TalosMember");
+      } catch (error) {
+        thrown = error;
+      }
+      expect((thrown as Error).message).toMatch(/^TalosMember: engines[\\/]volumes\.ts changed after it was built: .* so run npm run build first$/);
+      expect(RunError.isInstance(thrown)).toBe(true);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 });
