@@ -5,19 +5,11 @@ import { vmArgs, vmOptions } from "../components/talosVm";
 import { validateConfig } from "../config/validate";
 import { ProxmoxVm } from "../sdk/proxmox/vm";
 import { valueOf } from "../testkit/mocks";
-import { base } from "./helpers/configCases";
+import { base, talosVmArgs } from "./helpers/configCases";
 import { runProgram } from "./helpers/program";
 
 const spec = validateConfig({ ...base(), vmIdBase: 1011 }).spec;
-const args = vmArgs({
-  node: spec.nodes[0],
-  clusterName: spec.clusterName,
-  isoFileId: "local:iso/talos.iso",
-  cpuType: "host",
-  diskDatastore: "local-lvm",
-  bridge: "vmbr0",
-  guestAgent: true,
-});
+const args = vmArgs(talosVmArgs(spec, 0));
 
 type VmClass = new (name: string, args: VmLegacyArgs, opts: pulumi.CustomResourceOptions) => pulumi.CustomResource;
 

@@ -1,20 +1,11 @@
 import { vmIdOffset } from "../config/network";
 import { validateConfig } from "../config/validate";
 import { TalosVm, cloudInit, vmArgs } from "../components/talosVm";
-import { STATIC, base, node } from "./helpers/configCases";
+import { STATIC, base, node, talosVmArgs } from "./helpers/configCases";
 import { RecordingMocks, settle, unwrap, useMocks, valueOf } from "../testkit/mocks";
 
 const spec = validateConfig({ ...base(), cores: 8, memory: 16384, diskSize: 32 }).spec;
-const argsFor = (i: number, extra: Partial<Parameters<typeof vmArgs>[0]> = {}) => ({
-  node: spec.nodes[i],
-  clusterName: spec.clusterName,
-  isoFileId: "local:iso/talos.iso",
-  cpuType: "host",
-  diskDatastore: "local-lvm",
-  bridge: "vmbr0",
-  guestAgent: true,
-  ...extra,
-});
+const argsFor = (i: number, extra: Partial<Parameters<typeof vmArgs>[0]> = {}) => ({ ...talosVmArgs(spec, i), ...extra });
 
 describe("TalosVm", () => {
   test("the walk-through's VM: CPU host, 8 cores, 16 GiB, 32 GiB scsi0, ISO on ide2, disk first", () => {

@@ -1,5 +1,6 @@
 /** Valid walk-through config (raw, as parsed from a stack file) and the inputs it must reject. */
 import { ConfigError, validateConfig } from "../../config/validate";
+import type { NodeSpec } from "../../config/domain";
 
 export const node = (i: number, extra: Record<string, unknown> = {}) => ({
   name: `talos-demo-0${i}`,
@@ -169,3 +170,14 @@ export function problemsOf(raw: Record<string, unknown>): string[] {
   }
   throw new Error("config was accepted");
 }
+
+/** TalosVm arguments for one node of a validated spec, as the cluster gives them (ISO on `local`, `local-lvm`, `vmbr0`). */
+export const talosVmArgs = (spec: { clusterName: string; nodes: unknown[] }, i: number) => ({
+  node: spec.nodes[i] as NodeSpec,
+  clusterName: spec.clusterName,
+  isoFileId: "local:iso/talos.iso",
+  cpuType: "host",
+  diskDatastore: "local-lvm",
+  bridge: "vmbr0",
+  guestAgent: true,
+});
