@@ -212,14 +212,17 @@ export interface AttachedVolumesHookArgs {
 
 /**
  * The hook a VM's update runs first while `storage.proxmoxCsi` is on: an update that changes the
- * VM's disks is refused while the plugin has volumes attached to that node, before the provider
- * would pull them (engines/volumes.ts). The engine runs it just before the provider's Update, with
+ * VM's disks (its inputs, or a drift in the state the provider plans from) is refused while the
+ * plugin has volumes attached to that node, before the provider would pull them (engines/volumes.ts). The engine runs it just before the provider's Update, with
  * the old and new inputs (pulumi/pulumi v3.248.0 pkg/resource/deploy/step.go:933-947); never on
  * preview (`onDryRun` defaults to false), and a new VM has no volumes.
  */
 export function attachedVolumesHook(name: string, args: AttachedVolumesHookArgs): pulumi.ResourceHook {
   return new pulumi.ResourceHook(name, async (hook) => {
-    if (!vmDisksChange(hook.oldInputs, hook.newInputs)) return;
+    if (!vmDisksChange(hook.oldInputs, hook.oldOutputs, hook.newInputs)) return;
+    // Known by now: the VM depends on the credentials resource (TalosVmArgs.beforeUpdate.after), so
+    // the engine ran its step before this one; a hook waiting on a step not yet started could fill
+    // the engine's fixed pool of step workers (pulumi/pulumi v3.248.0 step_executor.go:731,749-767).
     const clientConfiguration = await new Promise<TalosClientConfiguration>((resolve) => args.clientConfiguration.apply(resolve));
     // Loaded when it runs, as the health gate's: the Talos client is no part of the program's start-up.
     const { runDiskChangeCheck } = await import("../engines/tasks");

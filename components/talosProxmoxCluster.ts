@@ -290,7 +290,8 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
 
     const image = new TalosImage(name, imageArgs(spec, legacyName), { parent: this });
     const [clientConfiguration, resolveClientConfiguration] = pulumi.deferredOutput<talos.ClientConfiguration>();
-    const beforeUpdate = spec.storage.proxmoxCsi && proxmox ? this.attachedVolumesCheck(name, clientConfiguration) : undefined;
+    const [credentials, resolveCredentials] = pulumi.deferredOutput<pulumi.Resource>();
+    const beforeUpdate = spec.storage.proxmoxCsi && proxmox ? { hook: this.attachedVolumesCheck(name, clientConfiguration), after: credentials } : undefined;
     const vms = Object.fromEntries(
       spec.nodes.map((node) => [node.name, new TalosVm(`${name}-${node.name}`, { ...vmArgsOf(spec, node, image, legacyName), beforeUpdate }, { parent: this })] as const),
     );
@@ -307,6 +308,7 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
       { parent: this },
     );
     resolveClientConfiguration(cluster.clientConfiguration);
+    resolveCredentials(pulumi.output(cluster.clientCredentials));
 
     this.provider = this.kubernetesProvider(name, this.withCni(name, cluster.kubeconfig), legacyName);
     this.kubeconfig = cluster.kubeconfig;

@@ -30,8 +30,11 @@ export interface TalosVmArgs {
   staticAddress?: { network: StaticAddressing; nameservers: string[] };
   /** `clusterName` as release 0.1 used it, for an alias to that layout (VMs were named by node). */
   legacyName?: string;
-  /** Run before each update of the VM: with `storage.proxmoxCsi`, the check of its attached volumes (components/proxmoxCsi.ts). */
-  beforeUpdate?: pulumi.ResourceHook;
+  /**
+   * Run before each update of the VM, once `after` is done: with `storage.proxmoxCsi`, the check of
+   * its attached volumes (components/proxmoxCsi.ts), after the credentials it connects with.
+   */
+  beforeUpdate?: { hook: pulumi.ResourceHook; after: pulumi.Input<pulumi.Resource> };
 }
 
 const DISK_OPTIONS = { fileFormat: "raw", iothread: true, discard: "on", ssd: true };
@@ -125,7 +128,8 @@ export function vmOptions(args: TalosVmArgs, parent: pulumi.Resource): pulumi.Cu
     // The provider reads an unset disk speed back as an empty block and shows a change on every
     // run (muhlba91/pulumi-proxmoxve#664; bpg disk/schema.go defaults it to zeros).
     ignoreChanges: ["disks[*].speed"],
-    hooks: args.beforeUpdate ? { beforeUpdate: [args.beforeUpdate] } : undefined,
+    hooks: args.beforeUpdate ? { beforeUpdate: [args.beforeUpdate.hook] } : undefined,
+    dependsOn: args.beforeUpdate?.after,
     aliases:
       args.legacyName === undefined
         ? undefined

@@ -57,10 +57,32 @@ export async function volumesAttachedTo(kube: Pick<KubeApi, "getObject">, driver
  * plan does not list, CD-ROMs and cloud-init drives aside (bpg/terraform-provider-proxmox v0.111.1
  * proxmoxtf/resource/vm/vm.go:6487-6523), and the Proxmox CSI plugin attaches its volumes as such
  * disks, scsi1 to scsi29 (sergelogvinov/proxmox-csi-plugin v0.19.1 pkg/csi/utils.go:398-401).
- * Pure; compares the VM's `disks` inputs as the engine hands them to a hook.
+ * bpg compares its plan with the prior state (`d.HasChange`), which the bridge builds from the
+ * stored outputs (pulumi-terraform-bridge v3.135.0 pkg/tfbridge/provider.go:1184): so a change of
+ * the `disks` inputs, or old outputs that differ from the new inputs in a field the program sets
+ * (a drift a refresh brought into the state). Pure; takes what the engine hands a hook.
  */
-export function vmDisksChange(oldInputs: Record<string, unknown> | undefined, newInputs: Record<string, unknown> | undefined): boolean {
-  return oldInputs !== undefined && JSON.stringify(oldInputs.disks ?? []) !== JSON.stringify(newInputs?.disks ?? []);
+export function vmDisksChange(oldInputs: VmProperties | undefined, oldOutputs: VmProperties | undefined, newInputs: VmProperties | undefined): boolean {
+  if (oldInputs === undefined) return false;
+  const wanted = disksOf(newInputs);
+  if (JSON.stringify(disksOf(oldInputs)) !== JSON.stringify(wanted)) return true;
+  if (oldOutputs === undefined) return false;
+  const stored = new Map(disksOf(oldOutputs).map((d) => [String(d.interface), d]));
+  return wanted.some((disk) => {
+    const had = stored.get(String(disk.interface));
+    return !had || PROGRAM_DISK_FIELDS.some((key) => key in disk && String(had[key]) !== String(disk[key]));
+  });
+}
+
+type VmProperties = Record<string, unknown>;
+
+/** The fields of a disk the program sets (components/talosVm.ts vmArgs); the provider reads back more (speed, defaults). */
+const PROGRAM_DISK_FIELDS = ["interface", "datastoreId", "size", "fileFormat", "iothread", "discard", "ssd"];
+
+/** The disks with the fields the program sets only: the checked inputs also carry the provider's defaults. */
+function disksOf(properties: VmProperties | undefined): Record<string, unknown>[] {
+  const disks = Array.isArray(properties?.disks) ? (properties.disks as Record<string, unknown>[]) : [];
+  return disks.map((disk) => Object.fromEntries(PROGRAM_DISK_FIELDS.filter((key) => key in disk).map((key) => [key, disk[key]])));
 }
 
 /** Why `node`'s disks may not change while `volumes` of `driver` are attached to it, and the way through; undefined when none are. Pure. */

@@ -161,7 +161,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       this.hookRuns.push(run);
       enterHook(this);
       try {
-        await hook.callback({ urn: "", id: "", name: req.getName(), type: req.getType(), newInputs, oldInputs });
+        await hook.callback({ urn: "", id: "", name: req.getName(), type: req.getType(), newInputs, oldInputs, oldOutputs: prior });
       } catch (error) {
         run.error = error instanceof Error ? error.message : String(error);
       }

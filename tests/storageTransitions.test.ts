@@ -108,4 +108,14 @@ describe("a VM's disks change while the plugin may have volumes attached to it (
     expect(hooks(a)).toEqual(LAB_NODES.map(() => ({})));
     expect(hooks(b)).toEqual(LAB_NODES.map(() => ({ beforeUpdate: ["cluster-csi-attached-volumes"] })));
   });
+
+  test("with the plugin each VM waits for the credentials its hook connects with: a hook never waits on a step the engine has not started", async () => {
+    // The engine runs steps on a fixed pool of workers (pulumi/pulumi v3.248.0
+    // pkg/resource/deploy/step_executor.go:731,749-767): hooks waiting on a later step could fill it.
+    const { a, b } = await transition(stack(BASE), stack(WITH_CSI));
+    const credentials = (run: ProgramRun) => [...run.requests.values()].find((r) => r.name === "cluster-credentials")!.urn;
+    const vmDependencies = (run: ProgramRun) => [...run.requests.values()].filter((r) => r.type === "proxmoxve:index/vmLegacy:VmLegacy").map((r) => r.dependencies.includes(credentials(run)));
+    expect(vmDependencies(a)).toEqual(LAB_NODES.map(() => false));
+    expect(vmDependencies(b)).toEqual(LAB_NODES.map(() => true));
+  });
 });
