@@ -289,9 +289,8 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
     const legacyName = adoptV01Layout ? spec.clusterName : undefined;
 
     const image = new TalosImage(name, imageArgs(spec, legacyName), { parent: this });
-    const [clientConfiguration, resolveClientConfiguration] = pulumi.deferredOutput<talos.ClientConfiguration>();
-    const [credentials, resolveCredentials] = pulumi.deferredOutput<pulumi.Resource>();
-    const beforeUpdate = spec.storage.proxmoxCsi && proxmox ? { hook: this.attachedVolumesCheck(name, clientConfiguration), after: credentials } : undefined;
+    const volumesCheck = spec.storage.proxmoxCsi && proxmox ? this.attachedVolumesCheck(name) : undefined;
+    const beforeUpdate = volumesCheck?.beforeUpdate;
     const vms = Object.fromEntries(
       spec.nodes.map((node) => [node.name, new TalosVm(`${name}-${node.name}`, { ...vmArgsOf(spec, node, image, legacyName), beforeUpdate }, { parent: this })] as const),
     );
@@ -307,8 +306,7 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    resolveClientConfiguration(cluster.clientConfiguration);
-    resolveCredentials(pulumi.output(cluster.clientCredentials));
+    volumesCheck?.connect(cluster);
 
     this.provider = this.kubernetesProvider(name, this.withCni(name, cluster.kubeconfig), legacyName);
     this.kubeconfig = cluster.kubeconfig;
@@ -344,10 +342,23 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
    * and the guard the engine deletes before it, which refuses while the plugin's volumes exist. A
    * destroy of the whole cluster skips the guard (`deletedWith` the machine secrets).
    */
-  /** With `storage.proxmoxCsi`: each VM's update first checks that no volume is attached where its disks change (components/proxmoxCsi.ts). */
-  private attachedVolumesCheck(name: string, clientConfiguration: pulumi.Output<talos.ClientConfiguration>): pulumi.ResourceHook {
+  /**
+   * With `storage.proxmoxCsi`: each VM's update first checks that no volume is attached where its
+   * disks change (components/proxmoxCsi.ts). The VMs come before the cluster whose credentials the
+   * check connects with: `connect` hands them over once it exists.
+   */
+  private attachedVolumesCheck(name: string): { beforeUpdate: NonNullable<TalosVmArgs["beforeUpdate"]>; connect(cluster: TalosCluster): void } {
+    const [clientConfiguration, resolveClientConfiguration] = pulumi.deferredOutput<talos.ClientConfiguration>();
+    const [credentials, resolveCredentials] = pulumi.deferredOutput<pulumi.Resource>();
     const nodes = controlPlanes(this.spec).map((n) => ({ name: n.name, ip: n.ip, role: n.role }));
-    return attachedVolumesHook(`${name}-csi-attached-volumes`, { controlPlanes: nodes, clientConfiguration, timeouts: taskTimeouts(this.spec.talos) });
+    const hook = attachedVolumesHook(`${name}-csi-attached-volumes`, { controlPlanes: nodes, clientConfiguration, timeouts: taskTimeouts(this.spec.talos) });
+    return {
+      beforeUpdate: { hook, after: credentials },
+      connect: (cluster) => {
+        resolveClientConfiguration(cluster.clientConfiguration);
+        resolveCredentials(pulumi.output(cluster.clientCredentials));
+      },
+    };
   }
 
   private volumes(name: string, cluster: TalosCluster, proxmox: ProxmoxConnectionArgs | undefined): ProxmoxCsi | undefined {
