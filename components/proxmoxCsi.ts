@@ -213,9 +213,10 @@ export interface AttachedVolumesHookArgs {
 /**
  * The hook a VM's update runs first while `storage.proxmoxCsi` is on: an update that changes the
  * VM's disks (its inputs, or a drift in the state the provider plans from) is refused while the
- * plugin has volumes attached to that node, before the provider would pull them (engines/volumes.ts). The engine runs it just before the provider's Update, with
- * the old and new inputs (pulumi/pulumi v3.248.0 pkg/resource/deploy/step.go:933-947); never on
- * preview (`onDryRun` defaults to false), and a new VM has no volumes.
+ * plugin has volumes attached to that node, before the provider would pull them
+ * (engines/volumes.ts). The engine runs it just before the provider's Update, with the old inputs
+ * and outputs and the new inputs (pulumi/pulumi v3.248.0 pkg/resource/deploy/step.go:933-947);
+ * never on preview (`onDryRun` defaults to false), and a new VM has no volumes.
  */
 export function attachedVolumesHook(name: string, args: AttachedVolumesHookArgs): pulumi.ResourceHook {
   return new pulumi.ResourceHook(name, async (hook) => {

@@ -338,11 +338,6 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
   }
 
   /**
-   * `storage.proxmoxCsi`: the plugin on the cluster's provider (after the health gate and the CNI),
-   * and the guard the engine deletes before it, which refuses while the plugin's volumes exist. A
-   * destroy of the whole cluster skips the guard (`deletedWith` the machine secrets).
-   */
-  /**
    * With `storage.proxmoxCsi`: each VM's update first checks that no volume is attached where its
    * disks change (components/proxmoxCsi.ts). The VMs come before the cluster whose credentials the
    * check connects with: `connect` hands them over once it exists.
@@ -361,6 +356,11 @@ export class TalosProxmoxCluster extends pulumi.ComponentResource {
     };
   }
 
+  /**
+   * `storage.proxmoxCsi`: the plugin on the cluster's provider (after the health gate and the CNI),
+   * and the guard the engine deletes before it, which refuses while the plugin's volumes exist. A
+   * destroy of the whole cluster skips the guard (`deletedWith` the machine secrets).
+   */
   private volumes(name: string, cluster: TalosCluster, proxmox: ProxmoxConnectionArgs | undefined): ProxmoxCsi | undefined {
     const csi = this.spec.storage.proxmoxCsi;
     if (!csi || !proxmox) return undefined;
