@@ -333,6 +333,16 @@ describe("changes after day one (transitions)", () => {
     expect(controlPlaneRemovalProblem(inputs(a), inputs(b))).toMatch(/removing 2 control planes \(cp-2, cp-3\)/);
   });
 
+  test("a control plane made a worker under the same name keeps its membership, so the upgrade resource's check refuses it (preview shows it)", async () => {
+    const asWorker = NODES.map((n) => (n.name === "cp-3" ? { ...n, role: "worker" } : n));
+    const { a, b, steps } = await transition(stack({ ...BASE, nodes: FOUR_CP }), stack({ ...BASE, nodes: [...asWorker.slice(0, 3), FOUR_CP[3], ...asWorker.slice(3)] }));
+    // Without the refusal: the membership would only be updated, and nothing takes cp-3 out of etcd.
+    expect(touches(steps, "cp-3").filter((s) => s.name === "cluster-member-cp-3").map((s) => s.op)).toEqual(["update"]);
+    const upgradeInputs = (run: ProgramRun) => unwrap(run.mocks.ofType(T.dynamic).find((r) => r.name === "cluster-upgrade")!.inputs) as UpgradeState;
+    const failures = (await upgradeProvider.check!(upgradeInputs(a), upgradeInputs(b))).failures ?? [];
+    expect(failures).toEqual([{ property: "nodes", reason: expect.stringMatching(/^changing the role of cp-3 \(controlplane → worker\) is refused/) }]);
+  });
+
   describe("never two control planes out at once", () => {
     const upgradeInputs = (run: ProgramRun) => unwrap(run.mocks.ofType(T.dynamic).find((r) => r.name === "cluster-upgrade")!.inputs) as UpgradeState;
     const refusals = async (a: ProgramRun, b: ProgramRun) => (await upgradeProvider.check!(upgradeInputs(a), upgradeInputs(b))).failures ?? [];
